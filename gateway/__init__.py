@@ -1,0 +1,3 @@
+"""Loyalty Gateway: one normalized REST API in front of many loyalty-points providers."""
+
+__version__ = "0.1.0"

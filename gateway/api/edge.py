@@ -1,0 +1,92 @@
+"""The outermost ASGI layer: request id, access log line and request metrics.
+
+It wraps the litestar app so that even routing failures (404/405) carry a request id.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import structlog
+
+from gateway.infra import context, metrics
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[..., Awaitable[None]]
+
+_VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_log = structlog.get_logger("gateway.access")
+
+
+class Edge:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                incoming = value.decode("latin-1")
+                break
+        rid = incoming if incoming and _VALID_ID.match(incoming) else uuid.uuid4().hex
+        ctx = context.begin(rid)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", rid.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = str(scope.get("path_template") or "unmatched")
+            method = scope["method"]
+            metrics.HTTP_REQUESTS.labels(route, method, str(status)).inc()
+            metrics.HTTP_LATENCY.labels(route, method).observe(elapsed)
+            for call in ctx.upstream_calls:
+                metrics.UPSTREAM_CALLS.labels(
+                    call.provider, call.program, call.operation, call.outcome
+                ).inc()
+                metrics.UPSTREAM_LATENCY.labels(
+                    call.provider, call.program, call.operation
+                ).observe(call.duration_ms / 1000)
+            _log.info(
+                "request",
+                request_id=rid,
+                client=ctx.client_id,
+                program=ctx.program,
+                method=method,
+                route=route,
+                status=status,
+                duration_ms=round(elapsed * 1000, 2),
+                upstream=[_call(c) for c in ctx.upstream_calls] or None,
+                cache=ctx.cache,
+                idempotency=ctx.idempotency,
+            )
+
+
+def _call(call: context.UpstreamCall) -> dict[str, Any]:
+    return {
+        "provider": call.provider,
+        "operation": call.operation,
+        "outcome": call.outcome,
+        "status": call.status,
+        "ms": call.duration_ms,
+    }

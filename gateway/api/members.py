@@ -1,0 +1,144 @@
+"""/v1/programs/{program}/members: enroll, look up, read and merge-patch members."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.params import Parameter
+
+from gateway.api.auth import authorize, caller_of
+from gateway.api.idempotent import Outcome, run_write
+from gateway.api.state import services
+from gateway.connectors.base import MemberLookup, ProfileReader, require
+from gateway.domain.commands import EnrollRequest, MemberPatchRequest
+from gateway.domain.errors import FieldError, InvalidRequest, OperationNotSupported
+from gateway.domain.models import Member, MemberList
+from gateway.services.writes import WriteContext
+
+IdempotencyKey = Annotated[
+    str,
+    Parameter(
+        header="Idempotency-Key",
+        description="Unique per intended write (e.g. a UUID); retries reuse it.",
+        min_length=1,
+        max_length=255,
+    ),
+]
+Include = Annotated[
+    str | None,
+    Parameter(query="include", description="`provider_data` adds the provider's own payload."),
+]
+LOOKUP_KEYS = ("email", "phone", "card_number")
+
+
+def wants_provider_data(include: str | None) -> bool:
+    if include is None:
+        return False
+    parts = {p.strip() for p in include.split(",") if p.strip()}
+    unknown = parts - {"provider_data"}
+    if unknown:
+        raise InvalidRequest(
+            "Unknown include value.",
+            errors=[FieldError(field="include", message=f"unknown: {', '.join(sorted(unknown))}")],
+        )
+    return True
+
+
+class MemberController(Controller):
+    path = "/v1/programs/{program:str}/members"
+    guards = [authorize]
+    tags = ["members"]
+
+    @post(
+        "/",
+        summary="Enroll a member",
+        opt={"scope": "members:write", "idempotent": True},
+        status_code=201,
+        response_headers=[],
+    )
+    async def enroll(
+        self,
+        request: Request[Any, Any, Any],
+        program: str,
+        data: EnrollRequest,
+        idempotency_key: IdempotencyKey,
+    ) -> Response[Member]:
+        svc = services(request)
+        connector = svc.directory.connector(caller_of(request), program)
+
+        async def write(ctx: WriteContext) -> Outcome:
+            member = await svc.writes.enroll(connector, data, ctx)
+            member.provider_data = None
+            location = f"/v1/programs/{program}/members/{quote(member.member_id, safe='@')}"
+            return 201, member, {"Location": location}
+
+        return await run_write(request, write)  # type: ignore[return-value]
+
+    @get(
+        "/", summary="Look members up by email, phone or card number", opt={"scope": "members:read"}
+    )
+    async def lookup(
+        self,
+        request: Request[Any, Any, Any],
+        program: str,
+        email: str | None = None,
+        phone: str | None = None,
+        card_number: str | None = None,
+        include: Include = None,
+    ) -> MemberList:
+        given = {
+            k: v
+            for k, v in (("email", email), ("phone", phone), ("card_number", card_number))
+            if v is not None
+        }
+        if len(given) != 1 or not next(iter(given.values())).strip():
+            raise InvalidRequest(
+                "Give exactly one of email, phone or card_number.",
+                errors=[
+                    FieldError(field="query", message="exactly one of " + ", ".join(LOOKUP_KEYS))
+                ],
+            )
+        key, value = next(iter(given.items()))
+        connector = services(request).directory.connector(caller_of(request), program)
+        finder = require(connector, "lookup", MemberLookup)
+        if key not in connector.lookup_keys:
+            raise OperationNotSupported(
+                f"Program {program!r} cannot look members up by {key}; "
+                f"it supports: {', '.join(connector.lookup_keys)}."
+            )
+        members = await finder.lookup(key, value.strip())
+        keep = wants_provider_data(include)
+        for member in members:
+            member.provider_data = member.provider_data if keep else None
+        return MemberList(data=members)
+
+    @get("/{member_id:str}", summary="A member's profile", opt={"scope": "members:read"})
+    async def get_member(
+        self, request: Request[Any, Any, Any], program: str, member_id: str, include: Include = None
+    ) -> Member:
+        connector = services(request).directory.connector(caller_of(request), program)
+        member = await require(connector, "profile", ProfileReader).get_member(member_id)
+        if not wants_provider_data(include):
+            member.provider_data = None
+        return member
+
+    @patch(
+        "/{member_id:str}",
+        summary="Update a member (JSON Merge Patch, RFC 7396)",
+        description="An absent field stays unchanged; a field set to null is cleared.",
+        opt={"scope": "members:write"},
+    )
+    async def update_member(
+        self,
+        request: Request[Any, Any, Any],
+        program: str,
+        member_id: str,
+        data: MemberPatchRequest,
+    ) -> Member:
+        svc = services(request)
+        connector = svc.directory.connector(caller_of(request), program)
+        member = await svc.writes.update(connector, member_id, data.as_patch())
+        member.provider_data = None
+        return member

@@ -1,0 +1,161 @@
+"""Balance, earn, redemptions and activity of one member."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import Parameter
+
+from gateway.api.auth import authorize, caller_of
+from gateway.api.idempotent import Outcome, run_write
+from gateway.api.members import IdempotencyKey, Include, wants_provider_data
+from gateway.api.state import services
+from gateway.connectors.base import ActivityReader, OfferReader, require
+from gateway.domain.commands import ActivityQuery, EarnRequest, RedemptionRequest
+from gateway.domain.errors import FieldError, InvalidRequest
+from gateway.domain.models import ActivityPage, Balance, OfferList
+from gateway.services.writes import WriteContext
+
+
+def _no_cache(request: Request[Any, Any, Any]) -> bool:
+    directives = request.headers.get("cache-control", "").lower()
+    return any(d.strip() in ("no-cache", "no-store", "max-age=0") for d in directives.split(","))
+
+
+def _utc(value: dt.datetime | None, name: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise InvalidRequest(
+            f"{name} needs a timezone (e.g. 2024-01-31T00:00:00Z).",
+            errors=[FieldError(field=name, message="timestamp without timezone")],
+        )
+    return value.astimezone(dt.UTC)
+
+
+class PointsController(Controller):
+    path = "/v1/programs/{program:str}/members/{member_id:str}"
+    guards = [authorize]
+    tags = ["points"]
+
+    @get(
+        "/balance",
+        summary="The member's points balance (cached)",
+        description="Send `Cache-Control: no-cache` to force a fresh read. The answer carries "
+        "`Cache-Status` (RFC 9211) and `Age`.",
+        opt={"scope": "members:read"},
+    )
+    async def balance(
+        self, request: Request[Any, Any, Any], program: str, member_id: str, include: Include = None
+    ) -> Response[Balance]:
+        svc = services(request)
+        connector = svc.directory.connector(caller_of(request), program)
+        read = await svc.balances.read(connector, member_id, no_cache=_no_cache(request))
+        if not wants_provider_data(include):
+            read.balance.provider_data = None
+        return Response(
+            read.balance,
+            headers={
+                "Cache-Status": read.cache_status,
+                "Age": str(read.age),
+                "Cache-Control": "private, no-cache",
+            },
+        )
+
+    @post(
+        "/earn",
+        summary="Add points",
+        opt={"scope": "points:earn", "idempotent": True},
+        status_code=201,
+    )
+    async def earn(
+        self,
+        request: Request[Any, Any, Any],
+        program: str,
+        member_id: str,
+        data: EarnRequest,
+        idempotency_key: IdempotencyKey,
+    ) -> Response[Any]:
+        svc = services(request)
+        connector = svc.directory.connector(caller_of(request), program)
+
+        async def write(ctx: WriteContext) -> Outcome:
+            return 201, await svc.writes.earn(connector, member_id, data, ctx), {}
+
+        return await run_write(request, write)
+
+    @post(
+        "/redemptions",
+        summary="Redeem (authorize) points",
+        opt={"scope": "points:redeem", "idempotent": True},
+        status_code=201,
+    )
+    async def redeem(
+        self,
+        request: Request[Any, Any, Any],
+        program: str,
+        member_id: str,
+        data: RedemptionRequest,
+        idempotency_key: IdempotencyKey,
+    ) -> Response[Any]:
+        svc = services(request)
+        connector = svc.directory.connector(caller_of(request), program)
+
+        async def write(ctx: WriteContext) -> Outcome:
+            return 201, await svc.writes.redeem(connector, member_id, data, ctx), {}
+
+        return await run_write(request, write)
+
+    @post(
+        "/redemptions/{redemption_id:str}/void",
+        summary="Reverse a redemption",
+        opt={"scope": "points:redeem", "idempotent": True},
+        status_code=200,
+    )
+    async def void(
+        self,
+        request: Request[Any, Any, Any],
+        program: str,
+        member_id: str,
+        redemption_id: str,
+        idempotency_key: IdempotencyKey,
+    ) -> Response[Any]:
+        svc = services(request)
+        connector = svc.directory.connector(caller_of(request), program)
+
+        async def write(ctx: WriteContext) -> Outcome:
+            return 200, await svc.writes.void(connector, member_id, redemption_id, ctx), {}
+
+        return await run_write(request, write)
+
+    @get("/activity", summary="Ledger entries, newest first", opt={"scope": "members:read"})
+    async def activity(
+        self,
+        request: Request[Any, Any, Any],
+        program: str,
+        member_id: str,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=100)] = 50,
+        cursor: Annotated[str | None, Parameter(max_length=512)] = None,
+        include: Include = None,
+    ) -> ActivityPage:
+        connector = services(request).directory.connector(caller_of(request), program)
+        reader = require(connector, "activity", ActivityReader)
+        query = ActivityQuery(
+            since=_utc(since, "since"), until=_utc(until, "until"), limit=limit, cursor=cursor
+        )
+        page = await reader.activity(member_id, query)
+        if not wants_provider_data(include):
+            page.provider_data = None
+        return page
+
+    @get("/offers", summary="Offers the member can use", opt={"scope": "members:read"})
+    async def offers(
+        self, request: Request[Any, Any, Any], program: str, member_id: str
+    ) -> OfferList:
+        connector = services(request).directory.connector(caller_of(request), program)
+        offers = await require(connector, "offers", OfferReader).offers(member_id)
+        return OfferList(program=program, member_id=member_id, data=offers)

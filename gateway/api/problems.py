@@ -1,0 +1,122 @@
+"""RFC 9457 problem+json: the single exception handler of the HTTP edge."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from gateway.domain import errors as e
+from gateway.infra import context
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://loyalty-gateway.dev/problems/"
+_log = structlog.get_logger("gateway.problems")
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    request_id: str | None = None
+    errors: list[e.FieldError] | None = None
+    upstream: e.UpstreamDetail | None = None
+
+
+def problem_of(error: e.GatewayError) -> Problem:
+    return Problem(
+        type=TYPE_BASE + error.code,
+        title=error.title,
+        status=error.status,
+        detail=error.detail,
+        code=error.code,
+        request_id=context.request_id(),
+        errors=error.errors or None,
+        upstream=error.upstream,
+    )
+
+
+def problem_bytes(error: e.GatewayError) -> bytes:
+    return msgspec.json.encode(problem_of(error))
+
+
+def problem_response(error: e.GatewayError) -> Response[bytes]:
+    headers = dict(error.headers)
+    return Response(
+        content=problem_bytes(error),
+        status_code=error.status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+_AT = re.compile(r"^(.*?)(?: - at `\$(.*)`)?$", re.DOTALL)
+
+
+def _field_errors(exc: ValidationException) -> list[e.FieldError]:
+    out: list[e.FieldError] = []
+    extra: Any = exc.extra
+    items = extra if isinstance(extra, list) else []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        message = str(item.get("message", "invalid"))
+        key = item.get("key")
+        match = _AT.match(message)
+        text, where = (match.group(1), match.group(2)) if match else (message, None)
+        if where is not None:
+            field = where.lstrip(".") or "body"
+        elif key:
+            field = str(key)
+        else:
+            field = "body"
+        out.append(e.FieldError(field=field, message=text.strip()))
+    return out
+
+
+def translate(exc: Exception) -> e.GatewayError:
+    """Any exception as a member of the error vocabulary; unknown ones become a bare 500."""
+    if isinstance(exc, e.GatewayError):
+        return exc
+    if isinstance(exc, ValidationException):
+        detail = exc.detail if exc.detail and exc.detail != "Bad Request" else "Invalid request"
+        if "JSON" in detail or "decode" in detail.lower():
+            detail = "The request body is not valid JSON."
+        return e.InvalidRequest(detail, errors=_field_errors(exc) or None)
+    if isinstance(exc, HTTPException):
+        mapped: dict[int, type[e.GatewayError]] = {
+            400: e.InvalidRequest,
+            401: e.Unauthorized,
+            403: e.Forbidden,
+            404: e.NotFound,
+            405: e.MethodNotAllowed,
+            413: e.PayloadTooLarge,
+            415: e.UnsupportedMediaType,
+            429: e.RateLimited,
+            503: e.ServiceUnavailable,
+        }
+        cls = mapped.get(exc.status_code)
+        if cls is not None:
+            return cls(_plain_detail(exc, cls), headers=dict(exc.headers or {}))
+    return e.GatewayError("An unexpected error occurred; it has been logged.")
+
+
+def _plain_detail(exc: HTTPException, cls: type[e.GatewayError]) -> str:
+    if cls is e.NotFound:
+        return "No resource at this path."
+    if cls is e.MethodNotAllowed:
+        return "This method is not allowed on this path."
+    return str(exc.detail) if exc.detail else cls.title
+
+
+def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    error = translate(exc)
+    if type(error) is e.GatewayError:
+        _log.error("unhandled_exception", exc_type=type(exc).__name__, method=request.method)
+    return problem_response(error)

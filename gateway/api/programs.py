@@ -1,0 +1,51 @@
+"""/v1/programs: what the caller can reach and what each program's provider can do."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from litestar import Controller, Request, get
+
+from gateway.api.auth import authorize, caller_of
+from gateway.api.state import services
+from gateway.connectors.base import HealthProbe
+from gateway.connectors.common import utcnow
+from gateway.domain.errors import GatewayError
+from gateway.domain.models import ProgramHealth, ProgramInfo, ProgramList
+
+
+class ProgramController(Controller):
+    path = "/v1/programs"
+    guards = [authorize]
+    tags = ["programs"]
+
+    @get("/", summary="List the programs visible to the caller")
+    async def list_programs(self, request: Request[Any, Any, Any]) -> ProgramList:
+        directory = services(request).directory
+        return ProgramList(data=[directory.info(c) for c in directory.visible(caller_of(request))])
+
+    @get("/{program:str}", summary="One program with its capabilities")
+    async def get_program(self, request: Request[Any, Any, Any], program: str) -> ProgramInfo:
+        directory = services(request).directory
+        return directory.info(directory.connector(caller_of(request), program))
+
+    @get("/{program:str}/health", summary="Upstream reachability and latency of a program")
+    async def program_health(self, request: Request[Any, Any, Any], program: str) -> ProgramHealth:
+        connector = services(request).directory.connector(caller_of(request), program)
+        started = time.perf_counter()
+        reachable, detail = True, None
+        if isinstance(connector, HealthProbe):
+            try:
+                await connector.probe()
+            except GatewayError as exc:
+                reachable, detail = False, exc.detail
+        return ProgramHealth(
+            program=program,
+            provider=connector.provider,
+            reachable=reachable,
+            latency_ms=round((time.perf_counter() - started) * 1000, 2) if reachable else None,
+            circuit="closed",
+            checked_at=utcnow(),
+            detail=detail,
+        )

@@ -1,0 +1,27 @@
+"""What handlers reach through ``request.app.state``: built once in the lifespan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar.connection import ASGIConnection
+
+from gateway.infra.store import Store
+from gateway.services.balances import BalanceService
+from gateway.services.programs import ProgramDirectory
+from gateway.services.writes import WriteService
+from gateway.settings import Settings
+
+
+class Services(msgspec.Struct):
+    settings: Settings
+    store: Store
+    directory: ProgramDirectory
+    balances: BalanceService
+    writes: WriteService
+
+
+def services(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:
+    found: Services = connection.app.state.services
+    return found

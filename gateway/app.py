@@ -1,0 +1,107 @@
+"""create_app(settings): routes, lifespan (Redis, connectors), exception handler."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme, Server
+
+from gateway import __version__
+from gateway.api.auth import ApiKeyMiddleware
+from gateway.api.edge import Edge
+from gateway.api.members import MemberController
+from gateway.api.points import PointsController
+from gateway.api.problems import handle_exception
+from gateway.api.programs import ProgramController
+from gateway.api.state import Services
+from gateway.api.system import healthz, prometheus_metrics, readyz
+from gateway.infra.embedded_redis import EmbeddedRedis
+from gateway.infra.store import Store
+from gateway.services.balances import BalanceService
+from gateway.services.programs import ProgramDirectory
+from gateway.services.writes import WriteService
+from gateway.settings import Settings
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Loyalty Gateway",
+        version=__version__,
+        description=(
+            "One normalized REST API in front of many loyalty-points providers. "
+            "Errors are RFC 9457 problem+json with a stable `code`; state-changing POSTs "
+            "need an `Idempotency-Key` header."
+        ),
+        servers=[Server(url="/")],
+        components=Components(
+            security_schemes={
+                "apiKey": SecurityScheme(
+                    type="http", scheme="bearer", description="The client's API key."
+                )
+            }
+        ),
+        security=[{"apiKey": []}],
+        path="/docs",
+        render_plugins=[ScalarRenderPlugin()],
+    )
+
+
+def create_litestar(settings: Settings, store: Store | None = None) -> Litestar:
+    """The litestar app. ``store`` may be given (tests); otherwise one is made at start-up."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        embedded: EmbeddedRedis | None = None
+        own_store = store
+        if own_store is None:
+            url = settings.redis.url
+            if url is None:
+                embedded = EmbeddedRedis().start()
+                url = embedded.url
+            own_store = Store.from_url(url, settings.redis.key_prefix)
+        directory = ProgramDirectory(settings)
+        balances = BalanceService(own_store)
+        app.state.services = Services(
+            settings=settings,
+            store=own_store,
+            directory=directory,
+            balances=balances,
+            writes=WriteService(balances),
+        )
+        app.state.settings = settings
+        app.state.directory = directory
+        try:
+            yield
+        finally:
+            await directory.aclose()
+            if store is None:
+                await own_store.aclose()
+            if embedded is not None:
+                embedded.stop()
+
+    auth = DefineMiddleware(
+        ApiKeyMiddleware, exclude=["^/healthz", "^/readyz", "^/metrics", "^/docs", "^/schema"]
+    )
+    handlers: list[Any] = [ProgramController, MemberController, PointsController, healthz, readyz]
+    if settings.server.metrics_public:
+        handlers.append(prometheus_metrics)
+    return Litestar(
+        route_handlers=handlers,
+        lifespan=[lifespan],
+        middleware=[auth],
+        exception_handlers={Exception: handle_exception},
+        openapi_config=openapi_config() if settings.server.docs else None,
+        request_max_body_size=settings.server.max_body_bytes,
+        debug=False,
+    )
+
+
+def create_app(settings: Settings, store: Store | None = None) -> Edge:
+    """The ASGI application to serve."""
+    return Edge(create_litestar(settings, store))

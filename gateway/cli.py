@@ -1,0 +1,139 @@
+"""``gateway`` command: serve, demo, openapi, check-config."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from gateway.settings import ConfigError, Settings, load_settings, parse_settings
+
+
+def _config_path(args: argparse.Namespace) -> str:
+    path = args.config or os.environ.get("GATEWAY_CONFIG")
+    if not path:
+        sys.exit("gateway: no configuration: pass --config FILE or set GATEWAY_CONFIG")
+    return str(path)
+
+
+def _load(path: str) -> Settings:
+    try:
+        return load_settings(path)
+    except ConfigError as exc:
+        sys.exit(f"gateway: configuration error in {path}: {exc}")
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from gateway.infra.logging import configure
+
+    path = _config_path(args)
+    settings = _load(path)
+    configure(settings.logging.level, settings.logging.format)
+    host = args.host or settings.server.host
+    port = args.port or settings.server.port
+    workers = args.workers or settings.server.workers
+    os.environ["GATEWAY_CONFIG"] = path
+    uvicorn.run(
+        "gateway.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=20,
+        proxy_headers=False,
+    )
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from gateway.app import create_app
+    from gateway.infra.logging import configure
+    from gateway.sandbox.world import DEMO_API_KEY, World
+
+    world = World().start()
+    settings = parse_settings(world.config_yaml(port=args.port))
+    configure("info" if args.verbose else "warning", "console")
+    url = world.servers.add(create_app(settings), port=args.port, host=args.host)
+    base = url.replace("0.0.0.0", "127.0.0.1")  # noqa: S104 - only rewriting for display
+    auth = f"Authorization: Bearer {DEMO_API_KEY}"
+    print(
+        f"""
+Loyalty Gateway demo is running at {base}  (docs: {base}/docs)
+Simulated providers: CP Extender {world.cp_url}, Alpha {world.alpha_url}; embedded Redis.
+
+Demo API key: {DEMO_API_KEY}
+
+Try:
+  curl -s {base}/v1/programs -H '{auth}'
+  curl -s {base}/v1/programs/cafe-rewards/members/2059378440/balance -H '{auth}'
+  curl -s -X POST {base}/v1/programs/cafe-rewards/members/2059378440/earn \\
+       -H '{auth}' -H 'Idempotency-Key: demo-1' -H 'Content-Type: application/json' \\
+       -d '{{"points": 50, "reason": "Welcome bonus"}}'
+
+Press Ctrl+C to stop.""",
+        flush=True,
+    )
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        world.stop()
+
+
+def export_openapi() -> dict[str, object]:
+    from gateway.app import create_litestar
+    from gateway.sandbox.world import World
+
+    # The schema does not depend on which programs exist; a placeholder world suffices.
+    settings = parse_settings(World().config_yaml())
+    schema: dict[str, object] = create_litestar(settings).openapi_schema.to_schema()
+    return schema
+
+
+def cmd_openapi(args: argparse.Namespace) -> None:
+    text = json.dumps(export_openapi(), indent=2, sort_keys=True) + "\n"
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+
+
+def cmd_check_config(args: argparse.Namespace) -> None:
+    path = _config_path(args)
+    settings = _load(path)
+    print(f"{path}: ok ({len(settings.programs)} programs, {len(settings.clients)} clients)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="gateway", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the gateway with a configuration file")
+    serve.add_argument("--config", help="YAML file (default: $GATEWAY_CONFIG)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int)
+    serve.set_defaults(func=cmd_serve)
+    demo = sub.add_parser("demo", help="simulated providers + embedded Redis + gateway")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--verbose", action="store_true", help="log every request")
+    demo.set_defaults(func=cmd_demo)
+    openapi = sub.add_parser("openapi", help="export the OpenAPI document")
+    openapi.add_argument("--output", default="openapi/openapi.json")
+    openapi.set_defaults(func=cmd_openapi)
+    check = sub.add_parser("check-config", help="validate a configuration file")
+    check.add_argument("--config")
+    check.set_defaults(func=cmd_check_config)
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

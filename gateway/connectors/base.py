@@ -1,0 +1,139 @@
+"""Capability protocols: what a provider's connector can do.
+
+A connector class implements the protocols its provider supports and nothing else; the
+capability list a program publishes and the 501 ``operation_not_supported`` answers both come
+from :func:`capabilities_of`, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
+
+import msgspec
+
+from gateway.domain.commands import (
+    ActivityQuery,
+    EarnCommand,
+    EnrollRequest,
+    MemberPatch,
+    RedeemCommand,
+)
+from gateway.domain.errors import OperationNotSupported
+from gateway.domain.models import ActivityPage, Balance, Member, Offer, Redemption, Transaction
+from gateway.settings import ProgramSettings
+
+
+class Connector:
+    """Base of every provider connector: one instance per configured program."""
+
+    provider: ClassVar[str]
+    Options: ClassVar[type[msgspec.Struct]]
+    #: lookup keys (``email``, ``phone``, ``card_number``) the provider can search by
+    lookup_keys: ClassVar[tuple[str, ...]] = ()
+    #: the provider de-duplicates writes by the token we send, so a retry may simply re-send
+    native_idempotency: ClassVar[bool] = False
+
+    def __init__(self, program: ProgramSettings) -> None:
+        self.program = program
+
+    async def aclose(self) -> None:
+        """Release connections; called once at shutdown."""
+
+
+@runtime_checkable
+class Enroller(Protocol):
+    async def enroll(self, request: EnrollRequest, idempotency_token: str) -> Member: ...
+
+
+@runtime_checkable
+class MemberLookup(Protocol):
+    async def lookup(self, key: str, value: str) -> list[Member]: ...
+
+
+@runtime_checkable
+class ProfileReader(Protocol):
+    async def get_member(self, member_id: str) -> Member: ...
+
+
+@runtime_checkable
+class ProfileUpdater(Protocol):
+    async def update_member(self, member_id: str, patch: MemberPatch) -> Member: ...
+
+
+@runtime_checkable
+class BalanceReader(Protocol):
+    async def balance(self, member_id: str) -> Balance: ...
+
+
+@runtime_checkable
+class PointsEarner(Protocol):
+    async def earn(self, member_id: str, command: EarnCommand) -> Transaction: ...
+
+
+@runtime_checkable
+class PointsRedeemer(Protocol):
+    async def redeem(self, member_id: str, command: RedeemCommand) -> Redemption: ...
+
+
+@runtime_checkable
+class RedemptionVoider(Protocol):
+    async def void(
+        self, member_id: str, redemption_id: str, idempotency_token: str
+    ) -> Redemption: ...
+
+
+@runtime_checkable
+class ActivityReader(Protocol):
+    async def activity(self, member_id: str, query: ActivityQuery) -> ActivityPage: ...
+
+
+@runtime_checkable
+class OfferReader(Protocol):
+    async def offers(self, member_id: str) -> list[Offer]: ...
+
+
+@runtime_checkable
+class HealthProbe(Protocol):
+    async def probe(self) -> None:
+        """Return when the provider answers; raise a GatewayError when it does not."""
+
+
+@runtime_checkable
+class EarnLocator(Protocol):
+    """Finds an earn upstream by the reference the gateway sent (for ambiguous outcomes).
+
+    Returns the transaction when found, ``None`` when provably absent; raises when unsure.
+    """
+
+    async def find_earn(self, member_id: str, command: EarnCommand) -> Transaction | None: ...
+
+
+#: capability name -> protocol; the order is the order programs list them in
+CAPABILITIES: dict[str, type[Any]] = {
+    "enroll": Enroller,
+    "lookup": MemberLookup,
+    "profile": ProfileReader,
+    "update": ProfileUpdater,
+    "balance": BalanceReader,
+    "earn": PointsEarner,
+    "redeem": PointsRedeemer,
+    "void": RedemptionVoider,
+    "activity": ActivityReader,
+    "offers": OfferReader,
+}
+
+P = TypeVar("P")
+
+
+def capabilities_of(connector: Connector) -> list[str]:
+    return [name for name, proto in CAPABILITIES.items() if isinstance(connector, proto)]
+
+
+def require(connector: Connector, capability: str, protocol: type[P]) -> P:
+    """Return ``connector`` as ``protocol`` or raise 501 ``operation_not_supported``."""
+    if not isinstance(connector, protocol):
+        raise OperationNotSupported(
+            f"Program {connector.program.id!r} ({connector.provider}) does not support "
+            f"the operation {capability!r}."
+        )
+    return connector

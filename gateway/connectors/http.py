@@ -1,0 +1,130 @@
+"""The one HTTP client wrapper every connector uses to reach its provider.
+
+httpx's exceptions, and what each means for a call (``outcome`` in the error vocabulary)::
+
+    httpx.HTTPError
+    ├── httpx.TransportError
+    │   ├── TimeoutException
+    │   │   ├── ConnectTimeout  -> upstream_unavailable, nothing sent
+    │   │   ├── PoolTimeout     -> upstream_unavailable, nothing sent
+    │   │   ├── ReadTimeout     -> upstream_timeout; a write may have been applied
+    │   │   └── WriteTimeout    -> upstream_timeout; a write may have been applied
+    │   ├── NetworkError
+    │   │   ├── ConnectError    -> upstream_unavailable, nothing sent
+    │   │   ├── ReadError       -> upstream_unavailable; a write may have been applied
+    │   │   ├── WriteError      -> upstream_unavailable; a write may have been applied
+    │   │   └── CloseError      -> upstream_unavailable; a write may have been applied
+    │   ├── ProtocolError (RemoteProtocolError: connection cut mid-answer) -> as ReadError
+    │   └── ProxyError / UnsupportedProtocol -> upstream_unavailable, nothing sent
+    └── (HTTPStatusError is never raised: connectors read status codes themselves)
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from typing import Any
+
+import httpx
+
+from gateway.domain.errors import UpstreamDetail, UpstreamTimeout, UpstreamUnavailable
+from gateway.infra import context
+from gateway.settings import ProgramSettings
+
+
+class UpstreamClient:
+    """An ``httpx.AsyncClient`` bound to one program, with error translation and timing."""
+
+    def __init__(
+        self,
+        program: ProgramSettings,
+        provider: str,
+        *,
+        headers: dict[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.program = program
+        self.provider = provider
+        timeouts = program.timeouts
+        verify: ssl.SSLContext | bool = True
+        if program.ca_bundle:
+            # A custom CA bundle is allowed; turning verification off is not.
+            verify = ssl.create_default_context(cafile=program.ca_bundle)
+        self._client = httpx.AsyncClient(
+            base_url=program.base_url.rstrip("/"),
+            headers=headers or {},
+            timeout=httpx.Timeout(timeouts.read_seconds, connect=timeouts.connect_seconds),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            verify=verify,
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        write: bool = False,
+        json: Any = None,
+        content: bytes | None = None,
+        data: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send one request; transport failures become gateway errors with an ``outcome``."""
+        sent_headers = dict(headers or {})
+        rid = context.request_id()
+        if rid:
+            sent_headers["X-Request-ID"] = rid
+        started = time.perf_counter()
+        outcome = "error"
+        status: int | None = None
+        try:
+            response = await self._client.request(
+                method, path, json=json, content=content, data=data, headers=sent_headers
+            )
+            status = response.status_code
+            outcome = "ok" if status < 400 else f"http_{status // 100}xx"
+            return response
+        except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            outcome = "connect_timeout"
+            raise self._unavailable("connection timed out", exc, "not_sent") from None
+        except httpx.TimeoutException as exc:
+            outcome = "timeout"
+            raise UpstreamTimeout(
+                f"{self.provider} did not answer in time.",
+                upstream=UpstreamDetail(provider=self.provider, message=type(exc).__name__),
+                outcome="ambiguous" if write else "not_sent",
+            ) from None
+        except (httpx.ConnectError, httpx.ProxyError, httpx.UnsupportedProtocol) as exc:
+            outcome = "connect_error"
+            raise self._unavailable("connection failed", exc, "not_sent") from None
+        except httpx.TransportError as exc:
+            outcome = "transport_error"
+            raise self._unavailable(
+                "connection broken", exc, "ambiguous" if write else "not_sent"
+            ) from None
+        finally:
+            ctx = context.current()
+            if ctx is not None:
+                ctx.upstream_calls.append(
+                    context.UpstreamCall(
+                        provider=self.provider,
+                        program=self.program.id,
+                        operation=operation,
+                        outcome=outcome,
+                        status=status,
+                        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    )
+                )
+
+    def _unavailable(self, what: str, exc: Exception, outcome: Any) -> UpstreamUnavailable:
+        return UpstreamUnavailable(
+            f"{self.provider} is unreachable ({what}).",
+            upstream=UpstreamDetail(provider=self.provider, message=type(exc).__name__),
+            outcome=outcome,
+        )

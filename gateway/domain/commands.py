@@ -1,0 +1,115 @@
+"""What callers ask for: the inbound bodies of the contract, validated before any upstream call.
+
+Structs here forbid unknown fields; litestar decodes request bodies into them and the HTTP
+edge reports violations as ``invalid_request`` with per-field errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import msgspec
+
+from gateway.domain.models import Address
+
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Reference = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")]
+Points = Annotated[int, msgspec.Meta(gt=0, le=100_000_000)]
+PointType = Annotated[str, msgspec.Meta(pattern=r"^(?i:annual|spendable)$")]
+Email = Annotated[str, msgspec.Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Phone = Annotated[str, msgspec.Meta(min_length=3, max_length=32, pattern=r"^\+?[0-9 ().-]+$")]
+
+
+class EnrollRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Enroll a member: what the caller knows of them, plus ``card_number`` for card programs."""
+
+    email: Email | None = None
+    first_name: Text | None = None
+    last_name: Text | None = None
+    phone: Phone | None = None
+    birth_date: dt.date | None = None
+    address: Address | None = None
+    card_number: ShortText | None = None
+
+
+class EarnRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    points: Points
+    reason: Text | None = None
+    reference: Reference | None = None
+    point_type: PointType | None = None
+
+
+class RedemptionRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    points: Points
+    reference: Reference | None = None
+    point_type: PointType | None = None
+
+
+class EarnCommand(msgspec.Struct, kw_only=True):
+    """An earn as a connector sees it: the reference and idempotency token are always set."""
+
+    points: int
+    reason: str | None
+    reference: str
+    point_type: str | None
+    idempotency_token: str
+
+
+class RedeemCommand(msgspec.Struct, kw_only=True):
+    points: int
+    reference: str
+    point_type: str | None
+    idempotency_token: str
+
+
+class ActivityQuery(msgspec.Struct, kw_only=True):
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+# A JSON Merge Patch (RFC 7396) of a Member, already checked against the Member's fields:
+# a key that is absent stays unchanged, a key set to None is cleared.
+MemberPatch = dict[str, Any]
+
+
+class AddressPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    line1: Text | msgspec.UnsetType | None = msgspec.UNSET
+    line2: Text | msgspec.UnsetType | None = msgspec.UNSET
+    line3: Text | msgspec.UnsetType | None = msgspec.UNSET
+    city: Text | msgspec.UnsetType | None = msgspec.UNSET
+    region: Text | msgspec.UnsetType | None = msgspec.UNSET
+    postal_code: ShortText | msgspec.UnsetType | None = msgspec.UNSET
+    country: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z]{2}$")] | msgspec.UnsetType | None = (
+        msgspec.UNSET
+    )
+
+
+class MemberPatchRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """JSON Merge Patch of a Member: an absent field is kept, ``null`` clears it."""
+
+    email: Email | msgspec.UnsetType | None = msgspec.UNSET
+    first_name: Text | msgspec.UnsetType | None = msgspec.UNSET
+    last_name: Text | msgspec.UnsetType | None = msgspec.UNSET
+    phone: Phone | msgspec.UnsetType | None = msgspec.UNSET
+    birth_date: dt.date | msgspec.UnsetType | None = msgspec.UNSET
+    address: AddressPatch | msgspec.UnsetType | None = msgspec.UNSET
+
+    def as_patch(self) -> MemberPatch:
+        """The fields that were present (``None`` for the ones to clear)."""
+        patch: MemberPatch = {}
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            if value is msgspec.UNSET:
+                continue
+            if isinstance(value, AddressPatch):
+                value = {
+                    k: getattr(value, k)
+                    for k in value.__struct_fields__
+                    if getattr(value, k) is not msgspec.UNSET
+                }
+            patch[name] = value
+        return patch

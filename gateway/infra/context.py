@@ -1,0 +1,43 @@
+"""Per-request context shared across layers without threading it through every call."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+
+import msgspec
+
+
+class UpstreamCall(msgspec.Struct):
+    provider: str
+    program: str
+    operation: str
+    outcome: str
+    status: int | None
+    duration_ms: float
+
+
+class RequestContext(msgspec.Struct):
+    request_id: str
+    client_id: str | None = None
+    program: str | None = None
+    upstream_calls: list[UpstreamCall] = msgspec.field(default_factory=list)
+    cache: str | None = None
+    idempotency: str | None = None
+
+
+_current: ContextVar[RequestContext | None] = ContextVar("lg_request", default=None)
+
+
+def current() -> RequestContext | None:
+    return _current.get()
+
+
+def begin(request_id: str) -> RequestContext:
+    ctx = RequestContext(request_id=request_id)
+    _current.set(ctx)
+    return ctx
+
+
+def request_id() -> str | None:
+    ctx = _current.get()
+    return ctx.request_id if ctx else None

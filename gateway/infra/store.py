@@ -1,0 +1,172 @@
+"""All shared state of the gateway, on Redis (redis-py asyncio).
+
+Keys carry a hash tag (``{...}``) per record, so every Lua script touches a single slot and
+works unchanged on Redis Cluster. Member ids are hashed before they become part of a key:
+an email or card number never appears in Redis key names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Literal
+
+import msgspec
+import redis.asyncio as redis
+
+ClaimState = Literal["new", "recovered", "completed", "in_progress", "conflict"]
+
+
+class StoredResponse(msgspec.Struct):
+    """A response kept for byte-for-byte replay."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+class Claim(msgspec.Struct):
+    state: ClaimState
+    response: StoredResponse | None = None
+
+
+class CachedBalance(msgspec.Struct):
+    stored_at: float
+    body: bytes
+
+
+# KEYS[1] record; ARGV fingerprint, owner, lease_ms, retention_ms.
+# Server time (TIME) decides lease expiry so replicas with skewed clocks agree.
+_CLAIM = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local rec = redis.call('HMGET', KEYS[1], 'state', 'fp', 'lease_until')
+if not rec[1] then
+  redis.call('HSET', KEYS[1], 'state', 'in_progress', 'fp', ARGV[1], 'owner', ARGV[2],
+             'lease_until', now + tonumber(ARGV[3]))
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  return {'new'}
+end
+if rec[2] ~= ARGV[1] then return {'conflict'} end
+if rec[1] == 'completed' then
+  local r = redis.call('HMGET', KEYS[1], 'status', 'headers', 'body')
+  return {'completed', r[1], r[2], r[3]}
+end
+if tonumber(rec[3]) > now then return {'in_progress'} end
+-- An expired lease (crashed worker) or an unknown outcome: this caller takes over and
+-- must find out what happened upstream before sending anything again.
+redis.call('HSET', KEYS[1], 'state', 'in_progress', 'owner', ARGV[2],
+           'lease_until', now + tonumber(ARGV[3]))
+return {'recovered'}
+"""
+
+# KEYS[1]; ARGV owner, state, status, headers, body, retention_ms
+_FINISH = """
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[2], 'status', ARGV[3], 'headers', ARGV[4],
+           'body', ARGV[5], 'lease_until', 0)
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+return 1
+"""
+
+# KEYS[1]; ARGV owner
+_RELEASE = """
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
+return redis.call('DEL', KEYS[1])
+"""
+
+_headers_codec = msgspec.json.Decoder(dict[str, str])
+_encode = msgspec.json.encode
+_cached_balance = msgspec.msgpack.Decoder(CachedBalance)
+_msgpack = msgspec.msgpack.Encoder()
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+class Store:
+    """The gateway's Redis: balance cache and idempotency records."""
+
+    def __init__(self, client: redis.Redis, prefix: str = "lg") -> None:
+        self.redis = client
+        self.prefix = prefix
+        self._claim = client.register_script(_CLAIM)
+        self._finish = client.register_script(_FINISH)
+        self._release = client.register_script(_RELEASE)
+
+    @classmethod
+    def from_url(cls, url: str, prefix: str = "lg") -> Store:
+        client = redis.Redis.from_url(
+            url, socket_connect_timeout=2, socket_timeout=2, health_check_interval=30
+        )
+        return cls(client, prefix)
+
+    async def aclose(self) -> None:
+        await self.redis.aclose()
+
+    async def ping(self) -> bool:
+        return bool(await self.redis.ping())
+
+    # -- balance cache --------------------------------------------------------------------
+    def balance_key(self, program: str, member_id: str) -> str:
+        return f"{self.prefix}:bal:{{{program}:{_digest(member_id)}}}"
+
+    async def get_balance(self, program: str, member_id: str) -> CachedBalance | None:
+        raw = await self.redis.get(self.balance_key(program, member_id))
+        return _cached_balance.decode(raw) if isinstance(raw, bytes) else None
+
+    async def put_balance(
+        self, program: str, member_id: str, entry: CachedBalance, keep_ms: int
+    ) -> None:
+        if keep_ms > 0:
+            await self.redis.set(
+                self.balance_key(program, member_id), _msgpack.encode(entry), px=keep_ms
+            )
+
+    async def drop_balance(self, program: str, member_id: str) -> None:
+        await self.redis.delete(self.balance_key(program, member_id))
+
+    # -- idempotency records --------------------------------------------------------------
+    def idempotency_key(self, client_id: str, key: str) -> str:
+        return f"{self.prefix}:idem:{{{_digest(client_id + chr(0) + key)}}}"
+
+    async def claim(
+        self, record: str, fingerprint: str, owner: str, lease_ms: int, retention_ms: int
+    ) -> Claim:
+        reply = await self._claim(keys=[record], args=[fingerprint, owner, lease_ms, retention_ms])
+        state = reply[0].decode()
+        if state == "completed":
+            response = StoredResponse(
+                status=int(reply[1]), headers=_headers_codec.decode(reply[2]), body=reply[3]
+            )
+            return Claim(state="completed", response=response)
+        return Claim(state=state)
+
+    async def complete(
+        self, record: str, owner: str, response: StoredResponse, retention_ms: int
+    ) -> bool:
+        return await self._finish_as(record, owner, "completed", response, retention_ms)
+
+    async def mark_unknown(
+        self, record: str, owner: str, response: StoredResponse, retention_ms: int
+    ) -> bool:
+        return await self._finish_as(record, owner, "unknown", response, retention_ms)
+
+    async def _finish_as(
+        self, record: str, owner: str, state: str, response: StoredResponse, retention_ms: int
+    ) -> bool:
+        done = await self._finish(
+            keys=[record],
+            args=[
+                owner,
+                state,
+                response.status,
+                _encode(response.headers),
+                response.body,
+                retention_ms,
+            ],
+        )
+        return bool(done)
+
+    async def release(self, record: str, owner: str) -> bool:
+        return bool(await self._release(keys=[record], args=[owner]))

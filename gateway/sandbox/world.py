@@ -1,0 +1,141 @@
+"""The sandbox world: every provider simulator running over HTTP with demo data.
+
+Shared by ``gateway demo`` and the integration tests, so both exercise the same setup.
+The tokens and keys here are demo values for the sandbox only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from gateway.sandbox import alpha, cpextender
+from gateway.sandbox.common import drop_on_fault
+from gateway.sandbox.runner import ServerThread
+
+CP_TOKEN = "cp-demo-token"
+ALPHA_TOKEN = "alpha-demo-token"
+DEMO_API_KEY = "demo-key-for-the-sandbox-only"
+
+
+def _us_date(days_ago: int) -> str:
+    return (dt.datetime.now(dt.UTC) - dt.timedelta(days=days_ago)).strftime("%m/%d/%Y")
+
+
+def seed_cp(state: cpextender.CPState) -> None:
+    """The document's sample customer (with recent dates) plus a plain one."""
+    state.add_customer(
+        cpextender.Customer(
+            customer_number="2059378440",
+            display_number="CPOL-123185",
+            points=1504,
+            open_authorizations=1000,
+            history=[
+                {"Activity": "Historical Summary", "Date": "11/29/2015", "PointAmount": 1404},
+                {
+                    "Date": _us_date(30),
+                    "PointAmount": 100,
+                    "Document": "123456789",
+                    "Reason": "Facebook Share",
+                },
+                {
+                    "Activity": "Pending Charge",
+                    "Date": _us_date(29),
+                    "PointAmount": 1000,
+                    "Location": "Web Order",
+                    "Document": "WB-101-10444",
+                },
+            ],
+        )
+    )
+    state.add_customer(
+        cpextender.Customer(
+            customer_number="1000000001",
+            display_number="CPOL-100001",
+            points=5000,
+            history=[{"Activity": "Historical Summary", "Date": "01/01/2020", "PointAmount": 5000}],
+        )
+    )
+
+
+def seed_alpha(state: alpha.AlphaState) -> None:
+    state.add(
+        alpha.recipient(
+            id="OLMKne7Y3N",
+            email="wallace@example.com",
+            public_key="dQw4w9WgXcQ",
+            firstname="Wallace",
+            surname="Wensleydale",
+            company="Anti-Pesto Pest Control",
+            address1="62 West Wallaby Street",
+            town="Wigan",
+            postcode="WG7 7FU",
+            country_code="gb",
+            telephone="01942 992143",
+            balance=234,
+            created_at="2020-01-24 15:14:05",
+            updated_at="2020-03-24 22:20:10",
+        )
+    )
+
+
+class World:
+    """Start with :meth:`start`; then ``cp_url``/``alpha_url`` and the states are live."""
+
+    def __init__(self, servers: ServerThread | None = None) -> None:
+        self.servers = servers or ServerThread()
+        self.cp = cpextender.CPState(CP_TOKEN)
+        self.alpha = alpha.AlphaState(ALPHA_TOKEN)
+        self.cp_url = ""
+        self.alpha_url = ""
+
+    def start(self) -> World:
+        seed_cp(self.cp)
+        seed_alpha(self.alpha)
+        self.cp_url = self.servers.add(drop_on_fault(cpextender.create_app(self.cp)))
+        self.alpha_url = self.servers.add(drop_on_fault(alpha.create_app(self.alpha)))
+        return self
+
+    def config_yaml(
+        self, *, api_key: str = DEMO_API_KEY, redis_url: str | None = None, port: int = 8080
+    ) -> str:
+        """A gateway configuration for this world, in the documented file format."""
+        key_hash = hashlib.sha256(api_key.encode()).hexdigest()
+        redis_line = f"  url: {redis_url}\n" if redis_url else ""
+        return f"""\
+server:
+  host: 127.0.0.1
+  port: {port}
+redis:
+{redis_line}  key_prefix: lg
+logging:
+  level: warning
+  format: json
+clients:
+  - id: demo
+    api_key_sha256: {key_hash}
+    programs: ["*"]
+    scopes: [members:read, members:write, points:earn, points:redeem]
+  - id: reader
+    api_key_sha256: {hashlib.sha256(b"reader-" + api_key.encode()).hexdigest()}
+    programs: [alpha-store]
+    scopes: [members:read]
+programs:
+  - id: cafe-rewards
+    name: Cafe Rewards
+    provider: cpextender
+    base_url: {self.cp_url}
+    auth: {{type: bearer, token: {CP_TOKEN}}}
+    points_value: {{points_per_unit: 100, currency: USD}}
+    balance_ttl_seconds: 30
+  - id: alpha-store
+    name: Alpha Reward Store
+    provider: alpha
+    base_url: {self.alpha_url}
+    auth: {{type: bearer, token: {ALPHA_TOKEN}}}
+    points_value: {{points_per_unit: 100, currency: GBP}}
+    balance_ttl_seconds: 30
+"""
+
+    def stop(self) -> None:
+        self.servers.stop()

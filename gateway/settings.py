@@ -1,0 +1,217 @@
+"""The gateway's configuration: one YAML file, ``${ENV}`` interpolation, typed structs.
+
+The file is read once at start-up. Any problem stops start-up with a :class:`ConfigError`
+whose message names the offending key as a path such as ``programs[1].auth.token``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+import yaml
+
+Scope = Literal["members:read", "members:write", "points:earn", "points:redeem"]
+ALL_SCOPES: tuple[Scope, ...] = ("members:read", "members:write", "points:earn", "points:redeem")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the key at fault."""
+
+
+class _Section(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    max_body_bytes: int = 65_536
+    docs: bool = True
+    metrics_public: bool = True
+
+
+class RedisSettings(_Section):
+    url: str | None = None
+    key_prefix: str = "lg"
+
+
+class LoggingSettings(_Section):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["json", "console"] = "json"
+
+
+class IdempotencySettings(_Section):
+    retention_seconds: int = 86_400
+    lease_seconds: int = 30
+
+
+class ClientSettings(_Section):
+    id: str
+    api_key_sha256: str
+    programs: list[str]
+    scopes: list[Scope]
+
+    def allows_program(self, program_id: str) -> bool:
+        return "*" in self.programs or program_id in self.programs
+
+
+class AuthSettings(_Section):
+    """How the gateway authenticates to a provider; which keys apply depends on ``type``."""
+
+    type: Literal["none", "bearer", "header", "credentials", "jwt_bearer"] = "none"
+    token: str | None = None
+    header: str | None = None
+    username: str | None = None
+    password: str | None = None
+    client_id: str | None = None
+    private_key: str | None = None
+    private_key_file: str | None = None
+    token_url: str | None = None
+
+
+class TimeoutSettings(_Section):
+    connect_seconds: float = 2.0
+    read_seconds: float = 5.0
+
+
+class PointsValueSettings(_Section):
+    points_per_unit: int
+    currency: str
+
+
+class ProgramSettings(_Section):
+    id: str
+    name: str
+    provider: str
+    base_url: str
+    auth: AuthSettings = msgspec.field(default_factory=AuthSettings)
+    points_value: PointsValueSettings | None = None
+    balance_ttl_seconds: int = 30
+    max_stale_seconds: int = 600
+    timeouts: TimeoutSettings = msgspec.field(default_factory=TimeoutSettings)
+    ca_bundle: str | None = None
+    options: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class Settings(_Section):
+    server: ServerSettings = msgspec.field(default_factory=ServerSettings)
+    redis: RedisSettings = msgspec.field(default_factory=RedisSettings)
+    logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)
+    idempotency: IdempotencySettings = msgspec.field(default_factory=IdempotencySettings)
+    clients: list[ClientSettings] = msgspec.field(default_factory=list)
+    programs: list[ProgramSettings] = msgspec.field(default_factory=list)
+
+    def program(self, program_id: str) -> ProgramSettings | None:
+        return next((p for p in self.programs if p.id == program_id), None)
+
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _interpolate(node: Any, path: str, env: dict[str, str]) -> Any:
+    """Replace ``${VAR}`` / ``${VAR:-default}`` in every string of the parsed YAML tree."""
+    if isinstance(node, dict):
+        return {k: _interpolate(v, _join(path, str(k)), env) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_interpolate(v, f"{path}[{i}]", env) for i, v in enumerate(node)]
+    if not isinstance(node, str):
+        return node
+
+    def substitute(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        raise ConfigError(f"{path}: environment variable {name} is not set")
+
+    return _ENV_REF.sub(substitute, node)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _msgspec_path(message: str) -> str:
+    """Turn msgspec's ``... - at `$.programs[0].auth`` into ``programs[0].auth: ...``."""
+    match = re.search(r"^(.*) - at `\$\.?(.*)`$", message)
+    if not match:
+        return message
+    text, where = match.groups()
+    return f"{where or '(top level)'}: {text}"
+
+
+def parse_settings(text: str, env: dict[str, str] | None = None) -> Settings:
+    """Parse and validate a YAML configuration document."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"(file): not valid YAML: {exc}") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError("(top level): expected a mapping of sections")
+    raw = _interpolate(raw, "", dict(os.environ) if env is None else env)
+    try:
+        settings = msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(_msgspec_path(str(exc))) from None
+    _check(settings)
+    return settings
+
+
+def load_settings(path: str | Path, env: dict[str, str] | None = None) -> Settings:
+    """Read the configuration file at ``path``; see ``docs/configuration.md``."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"(file): cannot read {path}: {exc.strerror}") from None
+    return parse_settings(text, env)
+
+
+def _check(settings: Settings) -> None:
+    from gateway.connectors.registry import validate_program
+
+    seen: set[str] = set()
+    for i, program in enumerate(settings.programs):
+        where = f"programs[{i}]"
+        if not _SLUG.match(program.id):
+            raise ConfigError(f"{where}.id: must be a lowercase slug (a-z, 0-9, '-')")
+        if program.id in seen:
+            raise ConfigError(f"{where}.id: duplicate program id {program.id!r}")
+        seen.add(program.id)
+        if not program.base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"{where}.base_url: must start with http:// or https://")
+        if program.balance_ttl_seconds < 0:
+            raise ConfigError(f"{where}.balance_ttl_seconds: must be >= 0")
+        if program.max_stale_seconds < 0:
+            raise ConfigError(f"{where}.max_stale_seconds: must be >= 0")
+        if program.points_value is not None and program.points_value.points_per_unit <= 0:
+            raise ConfigError(f"{where}.points_value.points_per_unit: must be > 0")
+        validate_program(program, where)
+    client_ids: set[str] = set()
+    for i, client in enumerate(settings.clients):
+        where = f"clients[{i}]"
+        if client.id in client_ids:
+            raise ConfigError(f"{where}.id: duplicate client id {client.id!r}")
+        client_ids.add(client.id)
+        digest = client.api_key_sha256.strip().lower()
+        if not _SHA256_HEX.match(digest):
+            raise ConfigError(f"{where}.api_key_sha256: must be 64 hex characters (SHA-256)")
+        client.api_key_sha256 = digest
+        for j, program_id in enumerate(client.programs):
+            if program_id != "*" and program_id not in seen:
+                raise ConfigError(f"{where}.programs[{j}]: unknown program {program_id!r}")
+    if settings.idempotency.retention_seconds < 60:
+        raise ConfigError("idempotency.retention_seconds: must be >= 60")
+    if settings.idempotency.lease_seconds < 1:
+        raise ConfigError("idempotency.lease_seconds: must be >= 1")
+    if settings.server.max_body_bytes < 1024:
+        raise ConfigError("server.max_body_bytes: must be >= 1024")
