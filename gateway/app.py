@@ -22,6 +22,7 @@ from gateway.api.programs import ProgramController
 from gateway.api.state import Services
 from gateway.api.system import healthz, prometheus_metrics, readyz
 from gateway.infra.embedded_redis import EmbeddedRedis
+from gateway.infra.logging import configure as configure_logging
 from gateway.infra.store import Store
 from gateway.services.balances import BalanceService
 from gateway.services.programs import ProgramDirectory
@@ -103,5 +104,6 @@ def create_litestar(settings: Settings, store: Store | None = None) -> Litestar:
 
 
 def create_app(settings: Settings, store: Store | None = None) -> Edge:
-    """The ASGI application to serve."""
+    """The ASGI application to serve (logging is configured from the settings)."""
+    configure_logging(settings.logging.level, settings.logging.format)
     return Edge(create_litestar(settings, store))

@@ -5,9 +5,7 @@ from __future__ import annotations
 import os
 
 from gateway.app import create_app
-from gateway.infra.logging import configure
 from gateway.settings import load_settings
 
 _settings = load_settings(os.environ["GATEWAY_CONFIG"])
-configure(_settings.logging.level, _settings.logging.format)
 app = create_app(_settings)

@@ -65,7 +65,7 @@ def _respond(stored: StoredResponse, *, replayed: bool) -> Response[bytes]:
 
 async def run_write(
     request: Request[Any, Any, Any], write: Callable[[WriteContext], Awaitable[Outcome]]
-) -> Response[bytes]:
+) -> Response[Any]:
     svc = services(request)
     caller = caller_of(request)
     key = idempotency_key(request)

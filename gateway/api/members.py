@@ -6,10 +6,12 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.params import Parameter
+from litestar.datastructures import ResponseHeader
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from gateway.api.auth import authorize, caller_of
 from gateway.api.idempotent import Outcome, run_write
+from gateway.api.openapi import READ, REPLAYED, WRITE, problems
 from gateway.api.state import services
 from gateway.connectors.base import MemberLookup, ProfileReader, require
 from gateway.domain.commands import EnrollRequest, MemberPatchRequest
@@ -19,8 +21,8 @@ from gateway.services.writes import WriteContext
 
 IdempotencyKey = Annotated[
     str,
-    Parameter(
-        header="Idempotency-Key",
+    HeaderParameter(
+        name="Idempotency-Key",
         description="Unique per intended write (e.g. a UUID); retries reuse it.",
         min_length=1,
         max_length=255,
@@ -28,7 +30,7 @@ IdempotencyKey = Annotated[
 ]
 Include = Annotated[
     str | None,
-    Parameter(query="include", description="`provider_data` adds the provider's own payload."),
+    QueryParameter(name="include", description="`provider_data` adds the provider's own payload."),
 ]
 LOOKUP_KEYS = ("email", "phone", "card_number")
 
@@ -56,13 +58,19 @@ class MemberController(Controller):
         summary="Enroll a member",
         opt={"scope": "members:write", "idempotent": True},
         status_code=201,
-        response_headers=[],
+        responses=problems(WRITE),
+        response_headers=[
+            REPLAYED,
+            ResponseHeader(
+                name="Location", description="The new member's URL.", documentation_only=True
+            ),
+        ],
     )
     async def enroll(
         self,
         request: Request[Any, Any, Any],
-        program: str,
-        data: EnrollRequest,
+        program: FromPath[str],
+        data: JSONBody[EnrollRequest],
         idempotency_key: IdempotencyKey,
     ) -> Response[Member]:
         svc = services(request)
@@ -74,7 +82,7 @@ class MemberController(Controller):
             location = f"/v1/programs/{program}/members/{quote(member.member_id, safe='@')}"
             return 201, member, {"Location": location}
 
-        return await run_write(request, write)  # type: ignore[return-value]
+        return await run_write(request, write)
 
     @get(
         "/", summary="Look members up by email, phone or card number", opt={"scope": "members:read"}
@@ -82,10 +90,10 @@ class MemberController(Controller):
     async def lookup(
         self,
         request: Request[Any, Any, Any],
-        program: str,
-        email: str | None = None,
-        phone: str | None = None,
-        card_number: str | None = None,
+        program: FromPath[str],
+        email: FromQuery[str | None] = None,
+        phone: FromQuery[str | None] = None,
+        card_number: FromQuery[str | None] = None,
         include: Include = None,
     ) -> MemberList:
         given = {
@@ -114,9 +122,18 @@ class MemberController(Controller):
             member.provider_data = member.provider_data if keep else None
         return MemberList(data=members)
 
-    @get("/{member_id:str}", summary="A member's profile", opt={"scope": "members:read"})
+    @get(
+        "/{member_id:str}",
+        summary="A member's profile",
+        opt={"scope": "members:read"},
+        responses=problems(READ),
+    )
     async def get_member(
-        self, request: Request[Any, Any, Any], program: str, member_id: str, include: Include = None
+        self,
+        request: Request[Any, Any, Any],
+        program: FromPath[str],
+        member_id: FromPath[str],
+        include: Include = None,
     ) -> Member:
         connector = services(request).directory.connector(caller_of(request), program)
         member = await require(connector, "profile", ProfileReader).get_member(member_id)
@@ -129,13 +146,14 @@ class MemberController(Controller):
         summary="Update a member (JSON Merge Patch, RFC 7396)",
         description="An absent field stays unchanged; a field set to null is cleared.",
         opt={"scope": "members:write"},
+        responses=problems((*READ, 409, 422)),
     )
     async def update_member(
         self,
         request: Request[Any, Any, Any],
-        program: str,
-        member_id: str,
-        data: MemberPatchRequest,
+        program: FromPath[str],
+        member_id: FromPath[str],
+        data: JSONBody[MemberPatchRequest],
     ) -> Member:
         svc = services(request)
         connector = svc.directory.connector(caller_of(request), program)

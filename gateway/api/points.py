@@ -6,16 +6,17 @@ import datetime as dt
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from gateway.api.auth import authorize, caller_of
 from gateway.api.idempotent import Outcome, run_write
 from gateway.api.members import IdempotencyKey, Include, wants_provider_data
+from gateway.api.openapi import CACHE_HEADERS, READ, REPLAYED, WRITE, problems
 from gateway.api.state import services
 from gateway.connectors.base import ActivityReader, OfferReader, require
 from gateway.domain.commands import ActivityQuery, EarnRequest, RedemptionRequest
 from gateway.domain.errors import FieldError, InvalidRequest
-from gateway.domain.models import ActivityPage, Balance, OfferList
+from gateway.domain.models import ActivityPage, Balance, OfferList, Redemption, Transaction
 from gateway.services.writes import WriteContext
 
 
@@ -46,9 +47,15 @@ class PointsController(Controller):
         description="Send `Cache-Control: no-cache` to force a fresh read. The answer carries "
         "`Cache-Status` (RFC 9211) and `Age`.",
         opt={"scope": "members:read"},
+        responses=problems(READ),
+        response_headers=CACHE_HEADERS,
     )
     async def balance(
-        self, request: Request[Any, Any, Any], program: str, member_id: str, include: Include = None
+        self,
+        request: Request[Any, Any, Any],
+        program: FromPath[str],
+        member_id: FromPath[str],
+        include: Include = None,
     ) -> Response[Balance]:
         svc = services(request)
         connector = svc.directory.connector(caller_of(request), program)
@@ -69,15 +76,17 @@ class PointsController(Controller):
         summary="Add points",
         opt={"scope": "points:earn", "idempotent": True},
         status_code=201,
+        responses=problems(WRITE),
+        response_headers=[REPLAYED],
     )
     async def earn(
         self,
         request: Request[Any, Any, Any],
-        program: str,
-        member_id: str,
-        data: EarnRequest,
+        program: FromPath[str],
+        member_id: FromPath[str],
+        data: JSONBody[EarnRequest],
         idempotency_key: IdempotencyKey,
-    ) -> Response[Any]:
+    ) -> Response[Transaction]:
         svc = services(request)
         connector = svc.directory.connector(caller_of(request), program)
 
@@ -91,15 +100,17 @@ class PointsController(Controller):
         summary="Redeem (authorize) points",
         opt={"scope": "points:redeem", "idempotent": True},
         status_code=201,
+        responses=problems(WRITE),
+        response_headers=[REPLAYED],
     )
     async def redeem(
         self,
         request: Request[Any, Any, Any],
-        program: str,
-        member_id: str,
-        data: RedemptionRequest,
+        program: FromPath[str],
+        member_id: FromPath[str],
+        data: JSONBody[RedemptionRequest],
         idempotency_key: IdempotencyKey,
-    ) -> Response[Any]:
+    ) -> Response[Redemption]:
         svc = services(request)
         connector = svc.directory.connector(caller_of(request), program)
 
@@ -113,15 +124,17 @@ class PointsController(Controller):
         summary="Reverse a redemption",
         opt={"scope": "points:redeem", "idempotent": True},
         status_code=200,
+        responses=problems(WRITE),
+        response_headers=[REPLAYED],
     )
     async def void(
         self,
         request: Request[Any, Any, Any],
-        program: str,
-        member_id: str,
-        redemption_id: str,
+        program: FromPath[str],
+        member_id: FromPath[str],
+        redemption_id: FromPath[str],
         idempotency_key: IdempotencyKey,
-    ) -> Response[Any]:
+    ) -> Response[Redemption]:
         svc = services(request)
         connector = svc.directory.connector(caller_of(request), program)
 
@@ -130,16 +143,23 @@ class PointsController(Controller):
 
         return await run_write(request, write)
 
-    @get("/activity", summary="Ledger entries, newest first", opt={"scope": "members:read"})
+    @get(
+        "/activity",
+        summary="Ledger entries, newest first",
+        description="`since` is inclusive and `until` exclusive (ISO-8601 with a timezone); "
+        "follow `next_cursor` for older entries.",
+        opt={"scope": "members:read"},
+        responses=problems(READ),
+    )
     async def activity(
         self,
         request: Request[Any, Any, Any],
-        program: str,
-        member_id: str,
-        since: dt.datetime | None = None,
-        until: dt.datetime | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=100)] = 50,
-        cursor: Annotated[str | None, Parameter(max_length=512)] = None,
+        program: FromPath[str],
+        member_id: FromPath[str],
+        since: FromQuery[dt.datetime | None] = None,
+        until: FromQuery[dt.datetime | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
+        cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
         include: Include = None,
     ) -> ActivityPage:
         connector = services(request).directory.connector(caller_of(request), program)
@@ -152,9 +172,14 @@ class PointsController(Controller):
             page.provider_data = None
         return page
 
-    @get("/offers", summary="Offers the member can use", opt={"scope": "members:read"})
+    @get(
+        "/offers",
+        summary="Offers the member can use",
+        opt={"scope": "members:read"},
+        responses=problems(READ),
+    )
     async def offers(
-        self, request: Request[Any, Any, Any], program: str, member_id: str
+        self, request: Request[Any, Any, Any], program: FromPath[str], member_id: FromPath[str]
     ) -> OfferList:
         connector = services(request).directory.connector(caller_of(request), program)
         offers = await require(connector, "offers", OfferReader).offers(member_id)

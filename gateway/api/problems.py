@@ -59,24 +59,24 @@ def problem_response(error: e.GatewayError) -> Response[bytes]:
 _AT = re.compile(r"^(.*?)(?: - at `\$(.*)`)?$", re.DOTALL)
 
 
+_NAMED = re.compile(r"(?:unknown|missing required) field `([^`]+)`")
+
+
 def _field_errors(exc: ValidationException) -> list[e.FieldError]:
+    """Litestar/msgspec validation messages as ``{field, message}`` with our field paths."""
     out: list[e.FieldError] = []
     extra: Any = exc.extra
-    items = extra if isinstance(extra, list) else []
-    for item in items:
+    for item in extra if isinstance(extra, list) else []:
         if not isinstance(item, dict):
             continue
-        message = str(item.get("message", "invalid"))
-        key = item.get("key")
-        match = _AT.match(message)
-        text, where = (match.group(1), match.group(2)) if match else (message, None)
-        if where is not None:
-            field = where.lstrip(".") or "body"
-        elif key:
-            field = str(key)
-        else:
-            field = "body"
-        out.append(e.FieldError(field=field, message=text.strip()))
+        match = _AT.match(str(item.get("message", "invalid")))
+        text, where = (match.group(1), match.group(2)) if match else ("invalid", None)
+        key = str(item.get("key") or "")
+        field = where.lstrip(".") if where else ("" if key == "data" else key)
+        named = _NAMED.search(text)
+        if named:
+            field = f"{field}.{named.group(1)}" if field else named.group(1)
+        out.append(e.FieldError(field=field or "body", message=text.strip()))
     return out
 
 
@@ -85,10 +85,10 @@ def translate(exc: Exception) -> e.GatewayError:
     if isinstance(exc, e.GatewayError):
         return exc
     if isinstance(exc, ValidationException):
-        detail = exc.detail if exc.detail and exc.detail != "Bad Request" else "Invalid request"
-        if "JSON" in detail or "decode" in detail.lower():
-            detail = "The request body is not valid JSON."
-        return e.InvalidRequest(detail, errors=_field_errors(exc) or None)
+        errors = _field_errors(exc)
+        if errors:
+            return e.InvalidRequest("The request is invalid; see errors.", errors=errors)
+        return _bad_json(str(exc.detail))
     if isinstance(exc, HTTPException):
         mapped: dict[int, type[e.GatewayError]] = {
             400: e.InvalidRequest,
@@ -102,9 +102,18 @@ def translate(exc: Exception) -> e.GatewayError:
             503: e.ServiceUnavailable,
         }
         cls = mapped.get(exc.status_code)
+        if cls is e.InvalidRequest:
+            return _bad_json(str(exc.detail))
         if cls is not None:
             return cls(_plain_detail(exc, cls), headers=dict(exc.headers or {}))
     return e.GatewayError("An unexpected error occurred; it has been logged.")
+
+
+def _bad_json(reason: str) -> e.InvalidRequest:
+    return e.InvalidRequest(
+        "The request body is not valid JSON.",
+        errors=[e.FieldError(field="body", message=f"not valid JSON: {reason}")],
+    )
 
 
 def _plain_detail(exc: HTTPException, cls: type[e.GatewayError]) -> str:

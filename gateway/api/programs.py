@@ -6,8 +6,10 @@ import time
 from typing import Any
 
 from litestar import Controller, Request, get
+from litestar.params import FromPath
 
 from gateway.api.auth import authorize, caller_of
+from gateway.api.openapi import problems
 from gateway.api.state import services
 from gateway.connectors.base import HealthProbe
 from gateway.connectors.common import utcnow
@@ -20,18 +22,30 @@ class ProgramController(Controller):
     guards = [authorize]
     tags = ["programs"]
 
-    @get("/", summary="List the programs visible to the caller")
+    @get("/", summary="List the programs visible to the caller", responses=problems((401,)))
     async def list_programs(self, request: Request[Any, Any, Any]) -> ProgramList:
         directory = services(request).directory
         return ProgramList(data=[directory.info(c) for c in directory.visible(caller_of(request))])
 
-    @get("/{program:str}", summary="One program with its capabilities")
-    async def get_program(self, request: Request[Any, Any, Any], program: str) -> ProgramInfo:
+    @get(
+        "/{program:str}",
+        summary="One program with its capabilities",
+        responses=problems((401, 404)),
+    )
+    async def get_program(
+        self, request: Request[Any, Any, Any], program: FromPath[str]
+    ) -> ProgramInfo:
         directory = services(request).directory
         return directory.info(directory.connector(caller_of(request), program))
 
-    @get("/{program:str}/health", summary="Upstream reachability and latency of a program")
-    async def program_health(self, request: Request[Any, Any, Any], program: str) -> ProgramHealth:
+    @get(
+        "/{program:str}/health",
+        summary="Upstream reachability and latency of a program",
+        responses=problems((401, 404)),
+    )
+    async def program_health(
+        self, request: Request[Any, Any, Any], program: FromPath[str]
+    ) -> ProgramHealth:
         connector = services(request).directory.connector(caller_of(request), program)
         started = time.perf_counter()
         reachable, detail = True, None

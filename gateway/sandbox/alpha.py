@@ -16,8 +16,16 @@ from typing import Any
 
 from litestar import Litestar, Request, Response, route
 from litestar.exceptions import HTTPException
+from litestar.params import FromPath
 
-from gateway.sandbox.common import DroppedConnection, FaultPlan, bearer_ok, json_body
+from gateway.sandbox.common import (
+    DroppedConnection,
+    FaultPlan,
+    RecordedRequest,
+    bearer_ok,
+    json_body,
+    record_request,
+)
 
 FIELDS = (
     "email",
@@ -76,7 +84,7 @@ class AlphaState:
         self.token = token
         self.require_address = require_address
         self.recipients: dict[str, dict[str, Any]] = {}
-        self.requests: list[tuple[str, str, bytes]] = []
+        self.requests: list[RecordedRequest] = []
         self.faults = FaultPlan()
         self.lock = threading.Lock()
 
@@ -84,7 +92,7 @@ class AlphaState:
         self.recipients[record["id"]] = record
         return record
 
-    def find(self, key: str) -> dict[str, Any] | None:
+    def find(self, key: FromPath[str]) -> dict[str, Any] | None:
         if key in self.recipients:
             return self.recipients[key]
         lowered = key.lower()
@@ -132,7 +140,7 @@ def _validate(
 
 def create_app(state: AlphaState) -> Litestar:
     async def guard(request: Request[Any, Any, Any]) -> Response[Any] | None:
-        state.requests.append((request.method, request.url.path, await request.body()))
+        state.requests.append(await record_request(request))
         if not bearer_ok(request, state.token):
             return Response({"message": "Unauthenticated."}, status_code=401)
         return await state.faults.before()
@@ -165,7 +173,7 @@ def create_app(state: AlphaState) -> Litestar:
         return Response(record, status_code=200)
 
     @route("/recipients/{key:str}", http_method=["GET"])
-    async def fetch(request: Request[Any, Any, Any], key: str) -> Response[Any]:
+    async def fetch(request: Request[Any, Any, Any], key: FromPath[str]) -> Response[Any]:
         if (early := await guard(request)) is not None:
             return early
         record = state.find(key)
@@ -176,7 +184,7 @@ def create_app(state: AlphaState) -> Litestar:
         return Response(record)
 
     @route("/recipients/{key:str}", http_method=["PUT"])
-    async def update(request: Request[Any, Any, Any], key: str) -> Response[Any]:
+    async def update(request: Request[Any, Any, Any], key: FromPath[str]) -> Response[Any]:
         if (early := await guard(request)) is not None:
             return early
         body = await body_of(request)

@@ -60,6 +60,22 @@ class FaultPlan:
         return bool(self.faults.malformed_rate) and self.draw() < self.faults.malformed_rate
 
 
+class RecordedRequest(msgspec.Struct):
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+async def record_request(request: Request[Any, Any, Any]) -> RecordedRequest:
+    return RecordedRequest(
+        method=request.method,
+        path=request.url.path,
+        headers={k.lower(): v for k, v in request.headers.items()},
+        body=await request.body(),
+    )
+
+
 def bearer_ok(request: Request[Any, Any, Any], token: str) -> bool:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")

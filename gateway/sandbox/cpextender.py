@@ -16,8 +16,16 @@ from typing import Any
 import msgspec
 from litestar import Litestar, Request, Response, get, post
 from litestar.exceptions import HTTPException
+from litestar.params import FromPath
 
-from gateway.sandbox.common import DroppedConnection, FaultPlan, bearer_ok, json_body
+from gateway.sandbox.common import (
+    DroppedConnection,
+    FaultPlan,
+    RecordedRequest,
+    bearer_ok,
+    json_body,
+    record_request,
+)
 
 POINTS_PER_DOLLAR = 100
 
@@ -45,7 +53,7 @@ class CPState:
         self.token = token
         self.customers: dict[str, Customer] = {}
         self.ledger: list[LedgerEntry] = []
-        self.requests: list[tuple[str, str, bytes]] = []
+        self.requests: list[RecordedRequest] = []
         self.faults = FaultPlan()
         self.lock = threading.Lock()
 
@@ -75,7 +83,7 @@ def _message(text: str, status: int) -> Response[Any]:
 
 def create_app(state: CPState) -> Litestar:
     async def guard(request: Request[Any, Any, Any]) -> Response[Any] | None:
-        state.requests.append((request.method, request.url.path, await request.body()))
+        state.requests.append(await record_request(request))
         if not bearer_ok(request, state.token):
             return _message("Authorization has been denied for this request.", 401)
         return await state.faults.before()
@@ -111,7 +119,9 @@ def create_app(state: CPState) -> Litestar:
         return Response(content=b"", status_code=204)
 
     @get("/Loyalty/{customer_id:str}/BalanceCheck")
-    async def balance_check(request: Request[Any, Any, Any], customer_id: str) -> Response[Any]:
+    async def balance_check(
+        request: Request[Any, Any, Any], customer_id: FromPath[str]
+    ) -> Response[Any]:
         if (early := await guard(request)) is not None:
             return early
         try:

@@ -86,8 +86,9 @@ class World:
         self.servers = servers or ServerThread()
         self.cp = cpextender.CPState(CP_TOKEN)
         self.alpha = alpha.AlphaState(ALPHA_TOKEN)
-        self.cp_url = ""
-        self.alpha_url = ""
+        # placeholders until start(): the config renders (e.g. for the OpenAPI export) before
+        self.cp_url = "http://127.0.0.1:9"
+        self.alpha_url = "http://127.0.0.1:9"
 
     def start(self) -> World:
         seed_cp(self.cp)

@@ -1,0 +1,80 @@
+"""Session-wide sandbox: a real Redis, the provider simulators and the gateway over HTTP.
+
+Redis is the server named by ``REDIS_URL`` when set, else a private real redis-server.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from gateway.app import create_app
+from gateway.infra.embedded_redis import EmbeddedRedis
+from gateway.sandbox.world import DEMO_API_KEY, World
+from gateway.settings import Settings, parse_settings
+
+READER_KEY = "reader-" + DEMO_API_KEY
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    server = EmbeddedRedis().start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def world() -> Iterator[World]:
+    started = World().start()
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(world: World, redis_url: str) -> Settings:
+    return parse_settings(world.config_yaml(redis_url=redis_url))
+
+
+@pytest.fixture(scope="session")
+def gateway_url(world: World, settings: Settings) -> str:
+    return world.servers.add(create_app(settings))
+
+
+@pytest.fixture
+def api(gateway_url: str) -> Iterator[httpx.Client]:
+    """A client with every scope on every program."""
+    with httpx.Client(
+        base_url=gateway_url, headers={"Authorization": f"Bearer {DEMO_API_KEY}"}, timeout=10
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def reader(gateway_url: str) -> Iterator[httpx.Client]:
+    """A client limited to alpha-store with members:read only."""
+    with httpx.Client(
+        base_url=gateway_url, headers={"Authorization": f"Bearer {READER_KEY}"}, timeout=10
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def anonymous(gateway_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=gateway_url, timeout=10) as client:
+        yield client
+
+
+def new_key() -> str:
+    return str(uuid.uuid4())
