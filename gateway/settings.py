@@ -126,10 +126,14 @@ def _interpolate(node: Any, path: str, env: dict[str, str]) -> Any:
 
     def substitute(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
-        if name in env:
-            return env[name]
+        value = env.get(name)
+        # like the shell's ${VAR:-default}: an empty variable takes the default too
+        if value and default is not None:
+            return value
         if default is not None:
             return default
+        if value is not None:
+            return value
         raise ConfigError(f"{path}: environment variable {name} is not set")
 
     return _ENV_REF.sub(substitute, node)
@@ -197,6 +201,7 @@ def _check(settings: Settings) -> None:
             raise ConfigError(f"{where}.points_value.points_per_unit: must be > 0")
         validate_program(program, where)
     client_ids: set[str] = set()
+    key_hashes: set[str] = set()
     for i, client in enumerate(settings.clients):
         where = f"clients[{i}]"
         if client.id in client_ids:
@@ -205,6 +210,9 @@ def _check(settings: Settings) -> None:
         digest = client.api_key_sha256.strip().lower()
         if not _SHA256_HEX.match(digest):
             raise ConfigError(f"{where}.api_key_sha256: must be 64 hex characters (SHA-256)")
+        if digest in key_hashes:
+            raise ConfigError(f"{where}.api_key_sha256: the same key is given to another client")
+        key_hashes.add(digest)
         client.api_key_sha256 = digest
         for j, program_id in enumerate(client.programs):
             if program_id != "*" and program_id not in seen:

@@ -32,6 +32,16 @@ Include = Annotated[
     str | None,
     QueryParameter(name="include", description="`provider_data` adds the provider's own payload."),
 ]
+MemberPin = Annotated[
+    str | None,
+    HeaderParameter(
+        name="X-Member-PIN",
+        description="The member's PIN, for programs whose provider checks one (IRT). "
+        "Never logged or stored.",
+        max_length=32,
+        required=False,
+    ),
+]
 LOOKUP_KEYS = ("email", "phone", "card_number")
 
 
@@ -72,12 +82,13 @@ class MemberController(Controller):
         program: FromPath[str],
         data: JSONBody[EnrollRequest],
         idempotency_key: IdempotencyKey,
+        pin: MemberPin = None,
     ) -> Response[Member]:
         svc = services(request)
         connector = svc.directory.connector(caller_of(request), program)
 
         async def write(ctx: WriteContext) -> Outcome:
-            member = await svc.writes.enroll(connector, data, ctx)
+            member = await svc.writes.enroll(connector, data, ctx, pin)
             member.provider_data = None
             location = f"/v1/programs/{program}/members/{quote(member.member_id, safe='@')}"
             return 201, member, {"Location": location}
@@ -134,9 +145,10 @@ class MemberController(Controller):
         program: FromPath[str],
         member_id: FromPath[str],
         include: Include = None,
+        pin: MemberPin = None,
     ) -> Member:
         connector = services(request).directory.connector(caller_of(request), program)
-        member = await require(connector, "profile", ProfileReader).get_member(member_id)
+        member = await require(connector, "profile", ProfileReader).get_member(member_id, pin=pin)
         if not wants_provider_data(include):
             member.provider_data = None
         return member
@@ -154,9 +166,10 @@ class MemberController(Controller):
         program: FromPath[str],
         member_id: FromPath[str],
         data: JSONBody[MemberPatchRequest],
+        pin: MemberPin = None,
     ) -> Member:
         svc = services(request)
         connector = svc.directory.connector(caller_of(request), program)
-        member = await svc.writes.update(connector, member_id, data.as_patch())
+        member = await svc.writes.update(connector, member_id, data.as_patch(), pin)
         member.provider_data = None
         return member

@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from gateway.api.auth import authorize, caller_of
 from gateway.api.idempotent import Outcome, run_write
-from gateway.api.members import IdempotencyKey, Include, wants_provider_data
+from gateway.api.members import IdempotencyKey, Include, MemberPin, wants_provider_data
 from gateway.api.openapi import CACHE_HEADERS, READ, REPLAYED, WRITE, problems
 from gateway.api.state import services
 from gateway.connectors.base import ActivityReader, OfferReader, require
@@ -56,10 +56,11 @@ class PointsController(Controller):
         program: FromPath[str],
         member_id: FromPath[str],
         include: Include = None,
+        pin: MemberPin = None,
     ) -> Response[Balance]:
         svc = services(request)
         connector = svc.directory.connector(caller_of(request), program)
-        read = await svc.balances.read(connector, member_id, no_cache=_no_cache(request))
+        read = await svc.balances.read(connector, member_id, no_cache=_no_cache(request), pin=pin)
         if not wants_provider_data(include):
             read.balance.provider_data = None
         return Response(
@@ -86,12 +87,13 @@ class PointsController(Controller):
         member_id: FromPath[str],
         data: JSONBody[EarnRequest],
         idempotency_key: IdempotencyKey,
+        pin: MemberPin = None,
     ) -> Response[Transaction]:
         svc = services(request)
         connector = svc.directory.connector(caller_of(request), program)
 
         async def write(ctx: WriteContext) -> Outcome:
-            return 201, await svc.writes.earn(connector, member_id, data, ctx), {}
+            return 201, await svc.writes.earn(connector, member_id, data, ctx, pin), {}
 
         return await run_write(request, write)
 
@@ -110,12 +112,13 @@ class PointsController(Controller):
         member_id: FromPath[str],
         data: JSONBody[RedemptionRequest],
         idempotency_key: IdempotencyKey,
+        pin: MemberPin = None,
     ) -> Response[Redemption]:
         svc = services(request)
         connector = svc.directory.connector(caller_of(request), program)
 
         async def write(ctx: WriteContext) -> Outcome:
-            return 201, await svc.writes.redeem(connector, member_id, data, ctx), {}
+            return 201, await svc.writes.redeem(connector, member_id, data, ctx, pin), {}
 
         return await run_write(request, write)
 

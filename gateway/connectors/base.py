@@ -30,8 +30,13 @@ class Connector:
     Options: ClassVar[type[msgspec.Struct]]
     #: lookup keys (``email``, ``phone``, ``card_number``) the provider can search by
     lookup_keys: ClassVar[tuple[str, ...]] = ()
-    #: the provider de-duplicates writes by the token we send, so a retry may simply re-send
-    native_idempotency: ClassVar[bool] = False
+    #: operations the provider de-duplicates by the token we send: a retry may simply re-send
+    native_idempotency: ClassVar[frozenset[str]] = frozenset()
+
+    @property
+    def balance_cacheable(self) -> bool:
+        """False when reading a balance proves something (e.g. a PIN check) a cache cannot."""
+        return True
 
     def __init__(self, program: ProgramSettings) -> None:
         self.program = program
@@ -42,7 +47,9 @@ class Connector:
 
 @runtime_checkable
 class Enroller(Protocol):
-    async def enroll(self, request: EnrollRequest, idempotency_token: str) -> Member: ...
+    async def enroll(
+        self, request: EnrollRequest, idempotency_token: str, *, pin: str | None = None
+    ) -> Member: ...
 
 
 @runtime_checkable
@@ -52,17 +59,19 @@ class MemberLookup(Protocol):
 
 @runtime_checkable
 class ProfileReader(Protocol):
-    async def get_member(self, member_id: str) -> Member: ...
+    async def get_member(self, member_id: str, *, pin: str | None = None) -> Member: ...
 
 
 @runtime_checkable
 class ProfileUpdater(Protocol):
-    async def update_member(self, member_id: str, patch: MemberPatch) -> Member: ...
+    async def update_member(
+        self, member_id: str, patch: MemberPatch, *, pin: str | None = None
+    ) -> Member: ...
 
 
 @runtime_checkable
 class BalanceReader(Protocol):
-    async def balance(self, member_id: str) -> Balance: ...
+    async def balance(self, member_id: str, *, pin: str | None = None) -> Balance: ...
 
 
 @runtime_checkable
@@ -106,6 +115,13 @@ class EarnLocator(Protocol):
     """
 
     async def find_earn(self, member_id: str, command: EarnCommand) -> Transaction | None: ...
+
+
+@runtime_checkable
+class EnrollLocator(Protocol):
+    """Finds a member an earlier, ambiguous enroll may have created (``None``: provably not)."""
+
+    async def find_enrollment(self, request: EnrollRequest) -> Member | None: ...
 
 
 #: capability name -> protocol; the order is the order programs list them in

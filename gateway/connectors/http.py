@@ -48,8 +48,10 @@ class UpstreamClient:
         timeouts = program.timeouts
         verify: ssl.SSLContext | bool = True
         if program.ca_bundle:
-            # A custom CA bundle is allowed; turning verification off is not.
-            verify = ssl.create_default_context(cafile=program.ca_bundle)
+            # A custom CA bundle adds to the system roots; turning verification off is not
+            # possible at all.
+            verify = ssl.create_default_context()
+            verify.load_verify_locations(cafile=program.ca_bundle)
         self._client = httpx.AsyncClient(
             base_url=program.base_url.rstrip("/"),
             headers=headers or {},

@@ -9,11 +9,13 @@ import msgspec
 from gateway.connectors.alpha.client import AlphaConnector
 from gateway.connectors.base import Connector
 from gateway.connectors.cpextender.client import CPExtenderConnector
+from gateway.connectors.irt.client import IRTConnector
 from gateway.settings import ConfigError, ProgramSettings
 
 PROVIDERS: dict[str, Any] = {
     "cpextender": CPExtenderConnector,
     "alpha": AlphaConnector,
+    "irt": IRTConnector,
 }
 
 

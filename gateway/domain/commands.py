@@ -55,6 +55,7 @@ class EarnCommand(msgspec.Struct, kw_only=True):
     reference: str
     point_type: str | None
     idempotency_token: str
+    pin: str | None = None
 
 
 class RedeemCommand(msgspec.Struct, kw_only=True):
@@ -62,6 +63,7 @@ class RedeemCommand(msgspec.Struct, kw_only=True):
     reference: str
     point_type: str | None
     idempotency_token: str
+    pin: str | None = None
 
 
 class ActivityQuery(msgspec.Struct, kw_only=True):

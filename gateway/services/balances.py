@@ -28,12 +28,14 @@ class BalanceRead(msgspec.Struct):
 class BalanceService:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._inflight: dict[tuple[str, str], asyncio.Future[Balance]] = {}
+        self._inflight: dict[tuple[str, str, str | None], asyncio.Future[Balance]] = {}
 
-    async def read(self, connector: Connector, member_id: str, *, no_cache: bool) -> BalanceRead:
+    async def read(
+        self, connector: Connector, member_id: str, *, no_cache: bool, pin: str | None = None
+    ) -> BalanceRead:
         reader = require(connector, "balance", BalanceReader)
         program = connector.program
-        ttl = program.balance_ttl_seconds
+        ttl = program.balance_ttl_seconds if connector.balance_cacheable else 0
         if not no_cache and ttl > 0:
             cached = await self.store.get_balance(program.id, member_id)
             if cached is not None:
@@ -44,7 +46,7 @@ class BalanceService:
                         cache_status=f"loyalty-gateway; hit; ttl={int(ttl - age)}",
                         age=int(age),
                     )
-        balance = await self._fetch_once(reader, program.id, member_id)
+        balance = await self._fetch_once(reader, program.id, member_id, pin)
         if ttl > 0:
             keep_ms = max(ttl, program.max_stale_seconds) * 1000
             entry = CachedBalance(stored_at=time.time(), body=_encode(balance))
@@ -55,15 +57,17 @@ class BalanceService:
             balance=balance, cache_status=f"loyalty-gateway; fwd={reason}{stored}", age=0
         )
 
-    async def _fetch_once(self, reader: BalanceReader, program_id: str, member_id: str) -> Balance:
-        key = (program_id, member_id)
+    async def _fetch_once(
+        self, reader: BalanceReader, program_id: str, member_id: str, pin: str | None
+    ) -> Balance:
+        key = (program_id, member_id, pin)
         pending = self._inflight.get(key)
         if pending is not None:
             return await asyncio.shield(pending)
         future: asyncio.Future[Balance] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
-            balance = await reader.balance(member_id)
+            balance = await reader.balance(member_id, pin=pin)
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # mark retrieved: no "never retrieved" warning without waiters

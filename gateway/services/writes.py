@@ -16,6 +16,7 @@ from gateway.connectors.base import (
     Connector,
     EarnLocator,
     Enroller,
+    EnrollLocator,
     PointsEarner,
     PointsRedeemer,
     ProfileUpdater,
@@ -65,22 +66,40 @@ class WriteService:
         self.balances = balances
 
     async def enroll(
-        self, connector: Connector, request: EnrollRequest, ctx: WriteContext
+        self,
+        connector: Connector,
+        request: EnrollRequest,
+        ctx: WriteContext,
+        pin: str | None = None,
     ) -> Member:
         enroller = require(connector, "enroll", Enroller)
-        if ctx.recovered and not connector.native_idempotency:
-            raise _unknown()
-        return await enroller.enroll(request, ctx.token)
+        if ctx.recovered and "enroll" not in connector.native_idempotency:
+            if not isinstance(connector, EnrollLocator):
+                raise _unknown()
+            try:
+                found = await connector.find_enrollment(request)
+            except GatewayError as exc:
+                raise _unknown(exc) from None
+            if found is not None:
+                return found
+        return await enroller.enroll(request, ctx.token, pin=pin)
 
-    async def update(self, connector: Connector, member_id: str, patch: MemberPatch) -> Member:
+    async def update(
+        self, connector: Connector, member_id: str, patch: MemberPatch, pin: str | None = None
+    ) -> Member:
         updater = require(connector, "update", ProfileUpdater)
         try:
-            return await updater.update_member(member_id, patch)
+            return await updater.update_member(member_id, patch, pin=pin)
         finally:
             await self.balances.invalidate(connector.program.id, member_id)
 
     async def earn(
-        self, connector: Connector, member_id: str, request: EarnRequest, ctx: WriteContext
+        self,
+        connector: Connector,
+        member_id: str,
+        request: EarnRequest,
+        ctx: WriteContext,
+        pin: str | None = None,
     ) -> Transaction:
         earner = require(connector, "earn", PointsEarner)
         command = EarnCommand(
@@ -89,9 +108,10 @@ class WriteService:
             reference=ctx.reference(request.reference),
             point_type=request.point_type,
             idempotency_token=ctx.token,
+            pin=pin,
         )
         try:
-            if ctx.recovered and not connector.native_idempotency:
+            if ctx.recovered and "earn" not in connector.native_idempotency:
                 if not isinstance(connector, EarnLocator):
                     raise _unknown()
                 try:
@@ -105,16 +125,22 @@ class WriteService:
             await self.balances.invalidate(connector.program.id, member_id)
 
     async def redeem(
-        self, connector: Connector, member_id: str, request: RedemptionRequest, ctx: WriteContext
+        self,
+        connector: Connector,
+        member_id: str,
+        request: RedemptionRequest,
+        ctx: WriteContext,
+        pin: str | None = None,
     ) -> Redemption:
         redeemer = require(connector, "redeem", PointsRedeemer)
-        if ctx.recovered and not connector.native_idempotency:
+        if ctx.recovered and "redeem" not in connector.native_idempotency:
             raise _unknown()
         command = RedeemCommand(
             points=request.points,
             reference=ctx.reference(request.reference),
             point_type=request.point_type,
             idempotency_token=ctx.token,
+            pin=pin,
         )
         try:
             return await redeemer.redeem(member_id, command)
@@ -125,6 +151,8 @@ class WriteService:
         self, connector: Connector, member_id: str, redemption_id: str, ctx: WriteContext
     ) -> Redemption:
         voider = require(connector, "void", RedemptionVoider)
+        if ctx.recovered and "void" not in connector.native_idempotency:
+            raise _unknown()
         try:
             return await voider.void(member_id, redemption_id, ctx.token)
         finally:

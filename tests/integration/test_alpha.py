@@ -25,8 +25,12 @@ def new_member() -> dict[str, object]:
         "first_name": "Gromit",
         "last_name": "Dog",
         "phone": "01942 112142",
-        "address": {"line1": "62 West Wallaby Street", "city": "Wigan", "postal_code": "WG7 7FU",
-                    "country": "GB"},
+        "address": {
+            "line1": "62 West Wallaby Street",
+            "city": "Wigan",
+            "postal_code": "WG7 7FU",
+            "country": "GB",
+        },
         "card_number": f"pk-{tag}",
     }
 
@@ -49,7 +53,9 @@ def test_enroll_creates_recipient(api: httpx.Client, world: World, new_member: d
 
 
 def test_enroll_same_key_replays_without_second_recipient(
-    api: httpx.Client, world: World, new_member: dict  # type: ignore[type-arg]
+    api: httpx.Client,
+    world: World,
+    new_member: dict,  # type: ignore[type-arg]
 ) -> None:
     key = str(uuid.uuid4())
     first = enroll(api, new_member, key)
@@ -62,9 +68,7 @@ def test_enroll_same_key_replays_without_second_recipient(
 
 
 def test_enroll_existing_email_is_409(api: httpx.Client) -> None:
-    response = enroll(
-        api, {"email": "wallace@example.com", "first_name": "W", "last_name": "W"}
-    )
+    response = enroll(api, {"email": "wallace@example.com", "first_name": "W", "last_name": "W"})
     assert response.status_code == 409
     assert response.json()["code"] == "member_already_enrolled"
 
@@ -92,7 +96,9 @@ def test_alpha_422_becomes_field_errors(api: httpx.Client, world: World, new_mem
     fields = {e["field"] for e in problem["errors"]}
     assert fields == {"address.line1", "address.city", "address.postal_code"}
     assert problem["upstream"] == {
-        "provider": "alpha", "status": 422, "message": "The given data was invalid."
+        "provider": "alpha",
+        "status": 422,
+        "message": "The given data was invalid.",
     }
 
 
@@ -122,7 +128,9 @@ def test_lookup_needs_exactly_one_supported_key(api: httpx.Client) -> None:
 
 
 def test_merge_patch_absent_keeps_null_clears(
-    api: httpx.Client, world: World, new_member: dict  # type: ignore[type-arg]
+    api: httpx.Client,
+    world: World,
+    new_member: dict,  # type: ignore[type-arg]
 ) -> None:
     member_id = enroll(api, new_member).json()["member_id"]
     response = api.patch(
@@ -161,8 +169,11 @@ def test_patch_rejects_unknown_fields_and_bad_types(api: httpx.Client) -> None:
 
 
 def test_balance(api: httpx.Client, world: World) -> None:
-    world.alpha.add(alpha.recipient(id="BAL0000001", email="bal@example.com", firstname="B",
-                                    surname="C", balance=1234))
+    world.alpha.add(
+        alpha.recipient(
+            id="BAL0000001", email="bal@example.com", firstname="B", surname="C", balance=1234
+        )
+    )
     body = api.get(f"{BASE}/BAL0000001/balance").json()
     assert body["points"] == 1234
     assert body["available_points"] == 1234
@@ -172,12 +183,14 @@ def test_balance(api: httpx.Client, world: World) -> None:
 def test_earn_and_redeem_are_501_and_release_the_key(api: httpx.Client) -> None:
     key = str(uuid.uuid4())
     for _ in range(2):  # not recorded: the same key simply runs again
-        response = api.post(f"{BASE}/OLMKne7Y3N/earn", json={"points": 5},
-                             headers={"Idempotency-Key": key})
+        response = api.post(
+            f"{BASE}/OLMKne7Y3N/earn", json={"points": 5}, headers={"Idempotency-Key": key}
+        )
         assert response.status_code == 501
         assert "idempotent-replayed" not in response.headers
-    redeem = api.post(f"{BASE}/OLMKne7Y3N/redemptions", json={"points": 5},
-                      headers={"Idempotency-Key": key})
+    redeem = api.post(
+        f"{BASE}/OLMKne7Y3N/redemptions", json={"points": 5}, headers={"Idempotency-Key": key}
+    )
     assert redeem.status_code == 501
 
 

@@ -106,10 +106,12 @@ def test_key_order_and_whitespace_do_not_change_the_fingerprint(
 ) -> None:
     key = str(uuid.uuid4())
     headers = {"Idempotency-Key": key, "Content-Type": "application/json"}
-    first = api.post(f"{BASE}/{customer}/earn", content=b'{"points": 7, "reason": "a"}',
-                     headers=headers)
-    second = api.post(f"{BASE}/{customer}/earn", content=b'{"reason":"a","points":7}',
-                      headers=headers)
+    first = api.post(
+        f"{BASE}/{customer}/earn", content=b'{"points": 7, "reason": "a"}', headers=headers
+    )
+    second = api.post(
+        f"{BASE}/{customer}/earn", content=b'{"reason":"a","points":7}', headers=headers
+    )
     assert first.status_code == second.status_code == 201
     assert second.headers["idempotent-replayed"] == "true"
 

@@ -54,7 +54,9 @@ def test_bad_json_is_400(api: httpx.Client, customer: str) -> None:
         (b"[1, 2]", "body"),
     ],
 )
-def test_invalid_fields_are_named(api: httpx.Client, customer: str, body: bytes, field: str) -> None:
+def test_invalid_fields_are_named(
+    api: httpx.Client, customer: str, body: bytes, field: str
+) -> None:
     response = post(api, customer, body)
     assert response.status_code == 400, response.text
     problem = response.json()
@@ -72,8 +74,7 @@ def test_missing_idempotency_key(api: httpx.Client, world: World, customer: str)
 
 def test_quoted_idempotency_key_accepted(api: httpx.Client, customer: str) -> None:
     key = f'"{uuid.uuid4()}"'
-    response = api.post(EARN.format(customer), json={"points": 1},
-                        headers={"Idempotency-Key": key})
+    response = api.post(EARN.format(customer), json={"points": 1}, headers={"Idempotency-Key": key})
     assert response.status_code == 201
 
 
@@ -89,8 +90,9 @@ def test_keys_are_scoped_per_client(api: httpx.Client, gateway_url: str, custome
     # the same key from one client twice replays, and a new key does not.
     key = str(uuid.uuid4())
     first = api.post(EARN.format(customer), json={"points": 2}, headers={"Idempotency-Key": key})
-    other = api.post(EARN.format(customer), json={"points": 2},
-                     headers={"Idempotency-Key": key + "-x"})
+    other = api.post(
+        EARN.format(customer), json={"points": 2}, headers={"Idempotency-Key": key + "-x"}
+    )
     assert first.status_code == other.status_code == 201
     assert "idempotent-replayed" not in other.headers
 
@@ -101,11 +103,16 @@ def test_concurrent_identical_requests_apply_once(
     key = str(uuid.uuid4())
     world.cp.faults.faults.latency_ms = 150  # keep the first request in flight
     try:
+
         def send(_: int) -> httpx.Response:
-            with httpx.Client(base_url=gateway_url, timeout=10, headers={
-                "Authorization": "Bearer demo-key-for-the-sandbox-only",
-                "Idempotency-Key": key,
-            }) as client:
+            with httpx.Client(
+                base_url=gateway_url,
+                timeout=10,
+                headers={
+                    "Authorization": "Bearer demo-key-for-the-sandbox-only",
+                    "Idempotency-Key": key,
+                },
+            ) as client:
                 return client.post(EARN.format(customer), json={"points": 42})
 
         with ThreadPoolExecutor(max_workers=20) as pool:

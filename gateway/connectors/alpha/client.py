@@ -101,10 +101,10 @@ class AlphaConnector(Connector):
         member.provider_data = raw if isinstance(raw, dict) else None
         return member
 
-    async def get_member(self, member_id: str) -> Member:
+    async def get_member(self, member_id: str, *, pin: str | None = None) -> Member:
         return self._member(*await self._fetch(member_id, "profile"))
 
-    async def balance(self, member_id: str) -> Balance:
+    async def balance(self, member_id: str, *, pin: str | None = None) -> Balance:
         recipient, raw = await self._fetch(member_id, "balance")
         balance = transform.to_balance(self.program, recipient, utcnow())
         balance.provider_data = raw if isinstance(raw, dict) else None
@@ -126,7 +126,9 @@ class AlphaConnector(Connector):
             return []
         return [self._member(recipient, raw)]
 
-    async def enroll(self, request: EnrollRequest, idempotency_token: str) -> Member:
+    async def enroll(
+        self, request: EnrollRequest, idempotency_token: str, *, pin: str | None = None
+    ) -> Member:
         errors = transform.missing_required(request)
         if errors:
             raise InvalidRequest("Alpha needs more fields to enroll a member.", errors=errors)
@@ -164,7 +166,27 @@ class AlphaConnector(Connector):
             return self._member(*self._decode(response))
         return self._member(*await self._fetch(request.email, "enroll"))
 
-    async def update_member(self, member_id: str, patch: MemberPatch) -> Member:
+    async def find_enrollment(self, request: EnrollRequest) -> Member | None:
+        """The recipient an earlier, ambiguous create may have made (looked up by email)."""
+        if request.email is None:
+            return None
+        response = await self.http.request(
+            "GET", self._path(request.email), operation="find_enrollment", headers=_JSON
+        )
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise map_error(
+                response.status_code, error_message(response), decode_json(response), write=False
+            )
+        recipient, raw = self._decode(response)
+        if (recipient.email or "").lower() != request.email.lower():
+            return None
+        return self._member(recipient, raw)
+
+    async def update_member(
+        self, member_id: str, patch: MemberPatch, *, pin: str | None = None
+    ) -> Member:
         body, errors = transform.update_body(patch)
         if errors:
             raise InvalidRequest("Some fields cannot be changed that way.", errors=errors)

@@ -74,13 +74,13 @@ class CPExtenderConnector(Connector):
                 upstream=UpstreamDetail(provider=PROVIDER, status=200, message=str(exc)),
             ) from None
 
-    async def get_member(self, member_id: str) -> Member:
+    async def get_member(self, member_id: str, *, pin: str | None = None) -> Member:
         loyalty, raw = await self._balance_check(member_id, "profile")
         member = transform.to_member(self.program.id, member_id, loyalty)
         member.provider_data = _without_history(raw)
         return member
 
-    async def balance(self, member_id: str) -> Balance:
+    async def balance(self, member_id: str, *, pin: str | None = None) -> Balance:
         loyalty, raw = await self._balance_check(member_id, "balance")
         balance = transform.to_balance(self.program, member_id, loyalty, utcnow())
         balance.provider_data = _without_history(raw)

@@ -36,7 +36,13 @@ def parse_date(text: str | None) -> dt.datetime | None:
     """CP dates are US-style ``MM/DD/YYYY`` (optionally with a time) in UTC."""
     if not text:
         return None
-    cleaned = text.strip().removesuffix("Z")
+    cleaned = text.strip()
+    try:  # ISO-8601 with an offset (not what CP documents, but unambiguous)
+        parsed = dt.datetime.fromisoformat(cleaned.replace("Z", "+00:00"))
+        if parsed.tzinfo is not None:
+            return parsed.astimezone(dt.UTC)
+    except ValueError:
+        pass
     for fmt in _DATE_FORMATS:
         try:
             return dt.datetime.strptime(cleaned, fmt).replace(tzinfo=dt.UTC)

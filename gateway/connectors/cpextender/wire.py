@@ -53,8 +53,8 @@ class AuthorizeResponse(msgspec.Struct, rename="pascal"):
     type: str | None = None
 
 
-class DateWindow(msgspec.Struct):
-    """Optional body of BalanceCheck: ``MM/DD/YYYY HH:MM:SS.fff`` in UTC."""
+class DateWindow(msgspec.Struct, omit_defaults=True):
+    """Optional body of BalanceCheck: ``MM/DD/YYYY HH:MM:SS.fff`` in UTC; unset keys omitted."""
 
     startDate: str | None = None
     endDate: str | None = None
