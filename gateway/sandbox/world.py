@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from gateway.sandbox import alpha, cpextender
+from gateway.sandbox import alpha, cpextender, irt
 from gateway.sandbox.common import drop_on_fault
 from gateway.sandbox.runner import ServerThread
 
 CP_TOKEN = "cp-demo-token"
 ALPHA_TOKEN = "alpha-demo-token"
+IRT_USER = "irt-demo-user"
+IRT_PASS = "irt-demo-pass"
 DEMO_API_KEY = "demo-key-for-the-sandbox-only"
 
 
@@ -79,6 +81,31 @@ def seed_alpha(state: alpha.AlphaState) -> None:
     )
 
 
+def seed_irt(state: irt.IRTState) -> None:
+    """An enrolled card (PIN 1234), an issued card not yet enrolled, and a cancelled one."""
+    state.add(
+        irt.Card(
+            number="6001000000000001",
+            enrolled=True,
+            pin="1234",
+            spendable=500,
+            annual=120,
+            enrolled_on="2024-03-01 10:00:00",
+            profile={
+                "Email": "ann@example.com",
+                "FirstName": "Ann",
+                "LastName": "Example",
+                "Phone": "5550100",
+                "City": "Springfield",
+                "State": "IL",
+                "Zip": "62701",
+            },
+        )
+    )
+    state.add(irt.Card(number="6001000000000002", spendable=0))
+    state.add(irt.Card(number="6001000000000003", cancelled=True))
+
+
 class World:
     """Start with :meth:`start`; then ``cp_url``/``alpha_url`` and the states are live."""
 
@@ -86,19 +113,28 @@ class World:
         self.servers = servers or ServerThread()
         self.cp = cpextender.CPState(CP_TOKEN)
         self.alpha = alpha.AlphaState(ALPHA_TOKEN)
+        self.irt = irt.IRTState(IRT_USER, IRT_PASS)
         # placeholders until start(): the config renders (e.g. for the OpenAPI export) before
         self.cp_url = "http://127.0.0.1:9"
         self.alpha_url = "http://127.0.0.1:9"
+        self.irt_url = "http://127.0.0.1:9"
 
     def start(self) -> World:
         seed_cp(self.cp)
         seed_alpha(self.alpha)
         self.cp_url = self.servers.add(drop_on_fault(cpextender.create_app(self.cp)))
         self.alpha_url = self.servers.add(drop_on_fault(alpha.create_app(self.alpha)))
+        seed_irt(self.irt)
+        self.irt_url = self.servers.add(drop_on_fault(irt.create_app(self.irt)))
         return self
 
     def config_yaml(
-        self, *, api_key: str = DEMO_API_KEY, redis_url: str | None = None, port: int = 8080
+        self,
+        *,
+        api_key: str = DEMO_API_KEY,
+        redis_url: str | None = None,
+        port: int = 8080,
+        lease_seconds: int = 30,
     ) -> str:
         """A gateway configuration for this world, in the documented file format."""
         key_hash = hashlib.sha256(api_key.encode()).hexdigest()
@@ -112,6 +148,8 @@ redis:
 logging:
   level: warning
   format: json
+idempotency:
+  lease_seconds: {lease_seconds}
 clients:
   - id: demo
     api_key_sha256: {key_hash}
@@ -136,6 +174,14 @@ programs:
     auth: {{type: bearer, token: {ALPHA_TOKEN}}}
     points_value: {{points_per_unit: 100, currency: GBP}}
     balance_ttl_seconds: 30
+  - id: irt-rewards
+    name: IRT Rewards
+    provider: irt
+    base_url: {self.irt_url}
+    auth: {{type: credentials, username: {IRT_USER}, password: {IRT_PASS}}}
+    points_value: {{points_per_unit: 100, currency: USD}}
+    balance_ttl_seconds: 30
+    options: {{security_mode: medium}}
 """
 
     def stop(self) -> None:
