@@ -20,7 +20,7 @@ from gateway.api.points import PointsController
 from gateway.api.problems import handle_exception
 from gateway.api.programs import ProgramController
 from gateway.api.state import Services
-from gateway.api.system import healthz, prometheus_metrics, readyz
+from gateway.api.system import healthz, openapi_document, prometheus_metrics, readyz
 from gateway.infra.embedded_redis import EmbeddedRedis
 from gateway.infra.logging import configure as configure_logging
 from gateway.infra.store import Store
@@ -87,9 +87,12 @@ def create_litestar(settings: Settings, store: Store | None = None) -> Litestar:
                 embedded.stop()
 
     auth = DefineMiddleware(
-        ApiKeyMiddleware, exclude=["^/healthz", "^/readyz", "^/metrics", "^/docs", "^/schema"]
+        ApiKeyMiddleware,
+        exclude=["^/healthz", "^/readyz", "^/metrics", "^/docs", "^/openapi.json"],
     )
     handlers: list[Any] = [ProgramController, MemberController, PointsController, healthz, readyz]
+    if settings.server.docs:
+        handlers.append(openapi_document)
     if settings.server.metrics_public:
         handlers.append(prometheus_metrics)
     return Litestar(

@@ -8,8 +8,12 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from gateway.settings import ConfigError, Settings, load_settings, parse_settings
+
+#: set by ``gateway serve`` for its workers when it started a shared embedded Redis
+EMBEDDED_REDIS_ENV = "LG_EMBEDDED_REDIS_URL"
 
 
 def _config_path(args: argparse.Namespace) -> str:
@@ -38,6 +42,21 @@ def cmd_serve(args: argparse.Namespace) -> None:
     port = args.port or settings.server.port
     workers = args.workers or settings.server.workers
     os.environ["GATEWAY_CONFIG"] = path
+    shared = None
+    if workers > 1 and settings.redis.url is None:
+        # Workers must share one Redis for exactly-once writes: start the embedded one here.
+        from gateway.infra.embedded_redis import EmbeddedRedis
+
+        shared = EmbeddedRedis().start()
+        os.environ[EMBEDDED_REDIS_ENV] = shared.url
+    try:
+        _run_uvicorn(uvicorn, host, port, workers)
+    finally:
+        if shared is not None:
+            shared.stop()
+
+
+def _run_uvicorn(uvicorn: Any, host: str, port: int, workers: int) -> None:
     uvicorn.run(
         "gateway.asgi:app",
         host=host,
@@ -64,7 +83,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
     print(
         f"""
 Loyalty Gateway demo is running at {base}  (docs: {base}/docs)
-Simulated providers: CP Extender {world.cp_url}, Alpha {world.alpha_url}; embedded Redis.
+Simulated providers: CP Extender {world.cp_url}, Alpha {world.alpha_url},
+IRT {world.irt_url}; embedded Redis.
 
 Demo API key: {DEMO_API_KEY}
 

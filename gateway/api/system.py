@@ -32,6 +32,12 @@ async def readyz(request: Request[Any, Any, Any]) -> Health:
     return Health(status="ok", checks={"config": "ok", "redis": "ok"})
 
 
+@get("/openapi.json", summary="The OpenAPI document", include_in_schema=False)
+async def openapi_document(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    schema: dict[str, Any] = request.app.openapi_schema.to_schema()
+    return schema
+
+
 @get("/metrics", summary="Prometheus exposition", tags=["operations"], include_in_schema=False)
 async def prometheus_metrics() -> Response[bytes]:
     return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -1,7 +1,8 @@
 """Balance reads through the Redis cache (API.md "Caching").
 
-A cached balance is fresh for the program's ``balance_ttl_seconds``; concurrent misses for the
-same member in this process share one upstream call (single flight).
+A cached balance is fresh for the program's ``balance_ttl_seconds`` and kept for
+``max_stale_seconds`` to stand in when the provider fails; concurrent misses for the same
+member in this process share one upstream call (single flight).
 """
 
 from __future__ import annotations
@@ -10,13 +11,18 @@ import asyncio
 import time
 
 import msgspec
+import structlog
+from redis.exceptions import RedisError
 
 from gateway.connectors.base import BalanceReader, Connector, require
+from gateway.domain.errors import GatewayError
 from gateway.domain.models import Balance
+from gateway.infra import context
 from gateway.infra.store import CachedBalance, Store
 
 _decode = msgspec.json.Decoder(Balance).decode
 _encode = msgspec.json.encode
+_log = structlog.get_logger("gateway.balances")
 
 
 class BalanceRead(msgspec.Struct):
@@ -33,29 +39,54 @@ class BalanceService:
     async def read(
         self, connector: Connector, member_id: str, *, no_cache: bool, pin: str | None = None
     ) -> BalanceRead:
+        """A balance from the cache when fresh, else from the provider (then cached).
+
+        When the provider fails, a cached balance up to ``max_stale_seconds`` old is served
+        instead (stale-if-error, RFC 5861). When Redis fails, the provider is asked directly.
+        """
         reader = require(connector, "balance", BalanceReader)
         program = connector.program
         ttl = program.balance_ttl_seconds if connector.balance_cacheable else 0
-        if not no_cache and ttl > 0:
-            cached = await self.store.get_balance(program.id, member_id)
-            if cached is not None:
-                age = max(0.0, time.time() - cached.stored_at)
-                if age < ttl:
-                    return BalanceRead(
-                        balance=_decode(cached.body),
-                        cache_status=f"loyalty-gateway; hit; ttl={int(ttl - age)}",
-                        age=int(age),
-                    )
-        balance = await self._fetch_once(reader, program.id, member_id, pin)
+        cached: CachedBalance | None = None
+        cache_up = True
         if ttl > 0:
+            try:
+                cached = await self.store.get_balance(program.id, member_id)
+            except RedisError:
+                cache_up = False
+        if cached is not None and not no_cache:
+            age = max(0.0, time.time() - cached.stored_at)
+            if age < ttl:
+                _note("hit")
+                return BalanceRead(
+                    balance=_decode(cached.body),
+                    cache_status=f"loyalty-gateway; hit; ttl={int(ttl - age)}",
+                    age=int(age),
+                )
+        try:
+            balance = await self._fetch_once(reader, program.id, member_id, pin)
+        except GatewayError as exc:
+            stale = _stale_if_error(cached, program.max_stale_seconds, exc)
+            if stale is None:
+                raise
+            return stale
+        stored = False
+        if ttl > 0 and cache_up:
             keep_ms = max(ttl, program.max_stale_seconds) * 1000
             entry = CachedBalance(stored_at=time.time(), body=_encode(balance))
-            await self.store.put_balance(program.id, member_id, entry, keep_ms)
-        reason = "request" if no_cache else "miss"
-        stored = "; stored" if ttl > 0 else ""
-        return BalanceRead(
-            balance=balance, cache_status=f"loyalty-gateway; fwd={reason}{stored}", age=0
-        )
+            try:
+                await self.store.put_balance(program.id, member_id, entry, keep_ms)
+                stored = True
+            except RedisError:
+                cache_up = False
+        if not cache_up:
+            _note("bypass")
+            status = "loyalty-gateway; fwd=bypass; detail=cache-unavailable"
+        else:
+            _note("miss")
+            status = f"loyalty-gateway; fwd={'request' if no_cache else 'miss'}"
+            status += "; stored" if stored else ""
+        return BalanceRead(balance=balance, cache_status=status, age=0)
 
     async def _fetch_once(
         self, reader: BalanceReader, program_id: str, member_id: str, pin: str | None
@@ -79,4 +110,31 @@ class BalanceService:
             del self._inflight[key]
 
     async def invalidate(self, program_id: str, member_id: str) -> None:
-        await self.store.drop_balance(program_id, member_id)
+        """Drop the cached balance after a change; if Redis is down the TTL bounds the damage."""
+        try:
+            await self.store.drop_balance(program_id, member_id)
+        except RedisError:
+            _log.warning("balance_invalidation_failed", program=program_id)
+
+
+def _stale_if_error(
+    cached: CachedBalance | None, max_stale: int, error: GatewayError
+) -> BalanceRead | None:
+    """A stale cached balance in place of an upstream failure, if one is young enough."""
+    if cached is None or error.status < 500 or error.outcome != "not_sent":
+        return None
+    age = max(0.0, time.time() - cached.stored_at)
+    if age > max_stale:
+        return None
+    _note("stale")
+    return BalanceRead(
+        balance=_decode(cached.body),
+        cache_status=f"loyalty-gateway; fwd=stale; fwd-status={error.status}",
+        age=int(age),
+    )
+
+
+def _note(result: str) -> None:
+    ctx = context.current()
+    if ctx is not None:
+        ctx.cache = result

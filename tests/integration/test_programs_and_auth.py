@@ -104,6 +104,7 @@ def test_probes_and_docs_need_no_key(anonymous: httpx.Client) -> None:
     assert ready.status_code == 200
     assert ready.json()["checks"]["redis"] == "ok"
     assert anonymous.get("/docs/openapi.json").status_code == 200
+    assert anonymous.get("/openapi.json").json()["info"]["title"] == "Loyalty Gateway"
     assert anonymous.get("/metrics").status_code == 200
 
 
