@@ -20,6 +20,7 @@ from gateway.domain.commands import (
 )
 from gateway.domain.errors import OperationNotSupported
 from gateway.domain.models import ActivityPage, Balance, Member, Offer, Redemption, Transaction
+from gateway.infra.store import Store
 from gateway.settings import ProgramSettings
 
 
@@ -38,8 +39,9 @@ class Connector:
         """False when reading a balance proves something (e.g. a PIN check) a cache cannot."""
         return True
 
-    def __init__(self, program: ProgramSettings) -> None:
+    def __init__(self, program: ProgramSettings, store: Store | None = None) -> None:
         self.program = program
+        self.store = store
 
     async def aclose(self) -> None:
         """Release connections; called once at shutdown."""

@@ -10,12 +10,15 @@ from gateway.connectors.alpha.client import AlphaConnector
 from gateway.connectors.base import Connector
 from gateway.connectors.cpextender.client import CPExtenderConnector
 from gateway.connectors.irt.client import IRTConnector
+from gateway.connectors.shopyourway.client import ShopYourWayConnector
+from gateway.infra.store import Store
 from gateway.settings import ConfigError, ProgramSettings
 
 PROVIDERS: dict[str, Any] = {
     "cpextender": CPExtenderConnector,
     "alpha": AlphaConnector,
     "irt": IRTConnector,
+    "shopyourway": ShopYourWayConnector,
 }
 
 
@@ -35,6 +38,6 @@ def validate_program(program: ProgramSettings, where: str) -> None:
         raise ConfigError(f"{where}.{problem}")
 
 
-def build_connector(program: ProgramSettings) -> Connector:
-    connector: Connector = PROVIDERS[program.provider](program)
+def build_connector(program: ProgramSettings, store: Store | None = None) -> Connector:
+    connector: Connector = PROVIDERS[program.provider](program, store)
     return connector

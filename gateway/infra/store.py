@@ -74,6 +74,12 @@ if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
 return redis.call('DEL', KEYS[1])
 """
 
+# KEYS[1]; ARGV value. Deletes only what the caller saw (a lock it owns, a token it used).
+_COMPARE_AND_DELETE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
 _headers_codec = msgspec.json.Decoder(dict[str, str])
 _encode = msgspec.json.encode
 _cached_balance = msgspec.msgpack.Decoder(CachedBalance)
@@ -93,6 +99,7 @@ class Store:
         self._claim = client.register_script(_CLAIM)
         self._finish = client.register_script(_FINISH)
         self._release = client.register_script(_RELEASE)
+        self._compare_and_delete = client.register_script(_COMPARE_AND_DELETE)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "lg") -> Store:
@@ -170,3 +177,41 @@ class Store:
 
     async def release(self, record: str, owner: str) -> bool:
         return bool(await self._release(keys=[record], args=[owner]))
+
+    # -- upstream OAuth tokens (shared by every replica) ----------------------------------
+    def token_key(self, program: str) -> str:
+        return f"{self.prefix}:tok:{{{program}}}"
+
+    def token_lock_key(self, program: str) -> str:
+        return f"{self.prefix}:tok:{{{program}}}:lock"
+
+    async def get_token(self, program: str) -> bytes | None:
+        raw = await self.redis.get(self.token_key(program))
+        return raw if isinstance(raw, bytes) else None
+
+    async def put_token(self, program: str, value: bytes, keep_ms: int) -> None:
+        await self.redis.set(self.token_key(program), value, px=max(1, keep_ms))
+
+    async def drop_token_if(self, program: str, value: bytes) -> bool:
+        """Drop the cached token only if it is still ``value`` (another replica may have
+        refreshed it already)."""
+        return bool(await self._compare_and_delete(keys=[self.token_key(program)], args=[value]))
+
+    async def try_lock(self, key: str, owner: str, ttl_ms: int) -> bool:
+        return bool(await self.redis.set(key, owner, nx=True, px=ttl_ms))
+
+    async def unlock(self, key: str, owner: str) -> bool:
+        return bool(await self._compare_and_delete(keys=[key], args=[owner]))
+
+    # -- small records the connectors keep (e.g. a redemption's points for its void) ------
+    def note_key(self, program: str, kind: str, name: str) -> str:
+        return f"{self.prefix}:note:{{{program}}}:{kind}:{_digest(name)}"
+
+    async def put_note(
+        self, program: str, kind: str, name: str, value: bytes, keep_seconds: int
+    ) -> None:
+        await self.redis.set(self.note_key(program, kind, name), value, ex=keep_seconds)
+
+    async def get_note(self, program: str, kind: str, name: str) -> bytes | None:
+        raw = await self.redis.get(self.note_key(program, kind, name))
+        return raw if isinstance(raw, bytes) else None

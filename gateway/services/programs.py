@@ -6,14 +6,15 @@ from gateway.connectors.base import Connector, capabilities_of
 from gateway.connectors.registry import build_connector
 from gateway.domain.errors import ProgramNotFound
 from gateway.domain.models import PointsValue, ProgramInfo
+from gateway.infra.store import Store
 from gateway.settings import ClientSettings, Settings
 
 
 class ProgramDirectory:
     """One connector per configured program, built once at start-up."""
 
-    def __init__(self, settings: Settings, connectors: dict[str, Connector] | None = None) -> None:
-        self.connectors = connectors or {p.id: build_connector(p) for p in settings.programs}
+    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+        self.connectors = {p.id: build_connector(p, store) for p in settings.programs}
 
     async def aclose(self) -> None:
         for connector in self.connectors.values():

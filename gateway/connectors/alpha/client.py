@@ -27,6 +27,7 @@ from gateway.domain.errors import (
     UpstreamUnavailable,
 )
 from gateway.domain.models import Balance, Member
+from gateway.infra.store import Store
 from gateway.settings import AuthSettings, ProgramSettings
 
 _encoder = msgspec.json.Encoder()
@@ -43,8 +44,13 @@ class AlphaConnector(Connector):
     Options = Options
     lookup_keys = ("email", "card_number")
 
-    def __init__(self, program: ProgramSettings, transport: httpx.AsyncBaseTransport | None = None):
-        super().__init__(program)
+    def __init__(
+        self,
+        program: ProgramSettings,
+        store: Store | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        super().__init__(program, store)
         self.options = msgspec.convert(program.options, Options, strict=False)
         self.http = UpstreamClient(
             program, PROVIDER, headers=static_auth_headers(program.auth), transport=transport

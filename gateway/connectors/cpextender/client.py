@@ -23,6 +23,7 @@ from gateway.domain.commands import ActivityQuery, EarnCommand, RedeemCommand
 from gateway.domain.errors import UpstreamDetail, UpstreamUnavailable
 from gateway.domain.models import ActivityPage, Balance, Member, Redemption, Transaction
 from gateway.domain.pagination import newest_first_page
+from gateway.infra.store import Store
 from gateway.settings import AuthSettings, ProgramSettings
 
 _encoder = msgspec.json.Encoder()
@@ -39,8 +40,13 @@ class CPExtenderConnector(Connector):
     provider = PROVIDER
     Options = Options
 
-    def __init__(self, program: ProgramSettings, transport: httpx.AsyncBaseTransport | None = None):
-        super().__init__(program)
+    def __init__(
+        self,
+        program: ProgramSettings,
+        store: Store | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        super().__init__(program, store)
         self.options = msgspec.convert(program.options, Options, strict=False)
         self.http = UpstreamClient(
             program, PROVIDER, headers=static_auth_headers(program.auth), transport=transport

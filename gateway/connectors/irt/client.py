@@ -24,6 +24,7 @@ from gateway.domain.errors import (
     UpstreamUnavailable,
 )
 from gateway.domain.models import Balance, Member, Redemption, Transaction
+from gateway.infra.store import Store
 from gateway.settings import AuthSettings, ProgramSettings
 
 _log = structlog.get_logger("gateway.irt")
@@ -51,8 +52,13 @@ class IRTConnector(Connector):
     lookup_keys = ("card_number",)
     native_idempotency = frozenset({"earn", "redeem"})
 
-    def __init__(self, program: ProgramSettings, transport: httpx.AsyncBaseTransport | None = None):
-        super().__init__(program)
+    def __init__(
+        self,
+        program: ProgramSettings,
+        store: Store | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        super().__init__(program, store)
         self.options = msgspec.convert(program.options, Options, strict=False)
         self.http = UpstreamClient(program, PROVIDER, transport=transport)
         self._credentials = {

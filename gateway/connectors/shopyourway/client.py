@@ -1,0 +1,541 @@
+"""ShopYourWay Telluride connector: JWT-bearer OAuth, ``client_id``/``access_token`` headers,
+JSON bodies whose outcome sits in a status code inside the body."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import msgspec
+import structlog
+
+from gateway.connectors.base import Connector
+from gateway.connectors.common import decode_json, utcnow
+from gateway.connectors.http import UpstreamClient
+from gateway.connectors.shopyourway import errors, oauth, transform
+from gateway.connectors.shopyourway.errors import PROVIDER
+from gateway.domain.commands import ActivityQuery, EarnCommand, EnrollRequest, RedeemCommand
+from gateway.domain.errors import (
+    FieldError,
+    GatewayError,
+    InvalidRequest,
+    MemberNotFound,
+    UpstreamDetail,
+    UpstreamRejected,
+    UpstreamUnavailable,
+)
+from gateway.domain.models import ActivityPage, Balance, Member, Offer, Redemption, Transaction
+from gateway.domain.pagination import newest_first_page
+from gateway.infra.store import Store
+from gateway.infra.tokens import Token, TokenCache
+from gateway.settings import AuthSettings, ProgramSettings
+
+_log = structlog.get_logger("gateway.shopyourway")
+_JSON = {"Content-Type": "application/json", "Accept": "application/json"}
+_REDEMPTION_NOTE_SECONDS = 90 * 86_400
+
+
+class MessageVersions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Per-operation ``MessageVersion``; defaults are the document's sample values."""
+
+    create_member: str = "14"
+    member_lookup: str = "22"
+    reward_balance: str = "16"
+    process_redemption: str = "12"
+    external_bonus: str = "07"
+    applicable_offers: str = "08"
+    activity_detail: str = "13"
+
+
+class Options(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    requestor_id: str
+    #: the OfferId PostExternalBonus posts earned points against
+    offer_id: str
+    store_number: str = "00001"
+    terminal: str = "001"
+    associate_id: str = "GATEWAY"
+    created_by: str = "GATEWAY"
+    club_dnp_status: str = "M"
+    card_design_type: str = "VRTL"
+    file_identifier: str | None = None
+    apply_function: str = "A"
+    activity_days: int = 90
+    message_versions: MessageVersions = msgspec.field(default_factory=MessageVersions)
+
+
+_LIMITS = {  # CreateMember's documented lengths
+    "email": ("EmailAddress", 50),
+    "first_name": ("FirstName", 30),
+    "last_name": ("LastName", 30),
+    "address.line1": ("Address1", 40),
+    "address.line2": ("Address2", 40),
+    "address.city": ("City", 30),
+    "address.region": ("State", 2),
+    "address.postal_code": ("ZipCode", 6),
+}
+
+
+def _enroll_errors(request: EnrollRequest, pin: str | None) -> list[FieldError]:
+    address = request.address
+    values = {
+        "email": request.email,
+        "first_name": request.first_name,
+        "last_name": request.last_name,
+        "address.line1": address.line1 if address else None,
+        "address.line2": address.line2 if address else None,
+        "address.city": address.city if address else None,
+        "address.region": address.region if address else None,
+        "address.postal_code": address.postal_code if address else None,
+    }
+    found = [
+        FieldError(field=name, message="required by this program's provider")
+        for name in ("email", "first_name", "last_name", "address.postal_code")
+        if not values[name]
+    ]
+    for name, (wire_name, limit) in _LIMITS.items():
+        value = values[name]
+        if value and len(value) > limit:
+            found.append(
+                FieldError(field=name, message=f"at most {limit} characters ({wire_name})")
+            )
+    if address and address.line3:
+        found.append(FieldError(field="address.line3", message="not supported by this provider"))
+    country = (address.country if address else None) or ""
+    if country and country.upper() not in ("US", "CA", "MX"):
+        found.append(FieldError(field="address.country", message="one of US, CA, MX"))
+    if request.phone and len("".join(ch for ch in request.phone if ch.isdigit())) < 10:
+        found.append(FieldError(field="phone", message="a 10-digit phone number"))
+    if pin is not None and len(pin) > 8:
+        found.append(FieldError(field="X-Member-PIN", message="at most 8 characters"))
+    return found
+
+
+class ShopYourWayConnector(Connector):
+    provider = PROVIDER
+    Options = Options
+    lookup_keys = ("email", "phone", "card_number")
+
+    def __init__(
+        self,
+        program: ProgramSettings,
+        store: Store | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        super().__init__(program, store)
+        self.options = msgspec.convert(program.options, Options, strict=False)
+        self.http = UpstreamClient(program, PROVIDER, transport=transport)
+        auth = program.auth
+        self._client_id = auth.client_id or ""
+        self._token_url = auth.token_url or ""
+        self._private_key = oauth.load_private_key(auth)
+        self.tokens = TokenCache(store, program.id, self._fetch_token)
+
+    @staticmethod
+    def check_auth(auth: AuthSettings) -> str | None:
+        if auth.type != "jwt_bearer":
+            return "auth.type: ShopYourWay needs type jwt_bearer"
+        if not auth.client_id:
+            return "auth.client_id: required (Telluride client id)"
+        if not auth.token_url:
+            return "auth.token_url: required (Telluride OAuth token URL)"
+        if not (auth.private_key or auth.private_key_file):
+            return "auth.private_key: required (or auth.private_key_file)"
+        try:
+            oauth.load_private_key(auth)
+        except OSError as exc:
+            return f"auth.private_key_file: cannot read it ({exc.strerror})"
+        return None
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    # -- transport -----------------------------------------------------------------------
+    async def _fetch_token(self) -> Token:
+        assertion = oauth.make_assertion(self._client_id, self._token_url, self._private_key)
+        response = await self.http.request(
+            "POST",
+            self._token_url,
+            operation="token",
+            data={"grant_type": oauth.GRANT_TYPE, "assertion": assertion},
+            headers={"Accept": "application/json"},
+        )
+        body = decode_json(response)
+        token = oauth.token_from_answer(body, time.time()) if response.status_code == 200 else None
+        if token is None:
+            code = transform.text(body, "error", "code") or errors.auth_code_in(response.text)
+            raise UpstreamUnavailable(
+                "ShopYourWay did not grant an access token.",
+                upstream=UpstreamDetail(
+                    provider=PROVIDER,
+                    status=response.status_code,
+                    code=code,
+                    message=transform.text(body, "error_description", "message"),
+                ),
+            )
+        return token
+
+    async def _post(
+        self, path: str, body: dict[str, Any], *, operation: str, write: bool = False
+    ) -> Any:
+        """POST with the current token; a refused token is dropped, refreshed, retried once."""
+        token = await self.tokens.get()
+        for attempt in (1, 2):
+            response = await self.http.request(
+                "POST",
+                path,
+                operation=operation,
+                write=write,
+                json=body,
+                headers={**_JSON, "client_id": self._client_id, "access_token": token.value},
+            )
+            data = decode_json(response)
+            auth_code = None
+            if response.status_code != 200 or transform.status_of(data) is None:
+                auth_code = errors.auth_code_in(response.text)
+            if auth_code is None:
+                return self._checked(response, data, write=write)
+            if auth_code in errors.RETRY_WITH_NEW_TOKEN and attempt == 1:
+                _log.info("syw_token_refused", program=self.program.id, code=auth_code)
+                await self.tokens.invalidate(token)
+                token = await self.tokens.get()
+                continue
+            raise errors.auth_failure(auth_code, response.status_code)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _checked(self, response: httpx.Response, data: Any, *, write: bool) -> Any:
+        if response.status_code >= 500:
+            raise UpstreamUnavailable(
+                "ShopYourWay failed to answer.",
+                upstream=UpstreamDetail(provider=PROVIDER, status=response.status_code),
+                outcome="ambiguous" if write else "not_sent",
+            )
+        if response.status_code != 200:
+            raise UpstreamRejected(
+                "ShopYourWay refused the request.",
+                upstream=UpstreamDetail(
+                    provider=PROVIDER,
+                    status=response.status_code,
+                    message=response.text[:200] or None,
+                ),
+            )
+        if not isinstance(data, dict):
+            raise UpstreamUnavailable(
+                "ShopYourWay answered with a body that is not the documented JSON.",
+                upstream=UpstreamDetail(provider=PROVIDER, status=200),
+                outcome="ambiguous" if write else "not_sent",
+            )
+        return data
+
+    @staticmethod
+    def _require_ok(data: Any, to_error: Callable[[str, str], GatewayError]) -> None:
+        found = transform.status_of(data)
+        if found is None:
+            raise UpstreamUnavailable(
+                "ShopYourWay's answer carries no status.",
+                upstream=UpstreamDetail(provider=PROVIDER, status=200),
+            )
+        status, text = found
+        if not transform.is_ok(status):
+            raise to_error(status, text)
+
+    def _now(self) -> dt.datetime:
+        return utcnow()
+
+    # -- members ---------------------------------------------------------------------------
+    async def _lookup(self, search_type: str, field: str, value: str) -> list[Member]:
+        body = {
+            "RequestorID": self.options.requestor_id,
+            "MessageVersion": self.options.message_versions.member_lookup,
+            "SearchType": search_type,
+            field: value,
+        }
+        data = await self._post("/profile/GetMemberLookup", body, operation="lookup")
+        try:
+            self._require_ok(data, errors.lookup_error)
+        except MemberNotFound:
+            return []
+        members = transform.members_of(transform.reply_of(data))
+        return [transform.to_member(self.program.id, m) for m in members]
+
+    async def lookup(self, key: str, value: str) -> list[Member]:
+        if key == "email":
+            return await self._lookup("02", "EmailAddress", value)
+        if key == "phone":
+            digits = "".join(ch for ch in value if ch.isdigit())
+            return await self._lookup("04", "PhoneNumber", digits)
+        return await self._lookup("05", "MemberNumber", value)
+
+    async def get_member(self, member_id: str, *, pin: str | None = None) -> Member:
+        found = await self._lookup("05", "MemberNumber", member_id)
+        if not found:
+            raise MemberNotFound("ShopYourWay has no such member.")
+        return found[0]
+
+    async def enroll(
+        self, request: EnrollRequest, idempotency_token: str, *, pin: str | None = None
+    ) -> Member:
+        problems = _enroll_errors(request, pin)
+        if problems:
+            raise InvalidRequest("ShopYourWay needs other member details.", errors=problems)
+        options = self.options
+        settings = {
+            "ClubMembershipCreatedBy": options.created_by,
+            "ClubDNPStatus": options.club_dnp_status,
+            "CardDesignType": options.card_design_type,
+            "StoreNumber": options.store_number,
+            "Terminal": options.terminal,
+            "RequestorID": options.requestor_id,
+            "MessageVersion": options.message_versions.create_member,
+        }
+        body = transform.create_member_body(request, settings, self._now(), pin)
+        data = await self._post("/profile/CreateMember", body, operation="enroll", write=True)
+        self._require_ok(data, errors.create_member_error)
+        members = transform.members_of(transform.reply_of(data))
+        if members:
+            return transform.to_member(self.program.id, members[0])
+        found = await self.find_enrollment(request)
+        if found is None:
+            raise UpstreamUnavailable(
+                "ShopYourWay enrolled the member but did not return it.", outcome="ambiguous"
+            )
+        return found
+
+    async def find_enrollment(self, request: EnrollRequest) -> Member | None:
+        if not request.email:
+            return None
+        found = await self._lookup("02", "EmailAddress", request.email)
+        return found[0] if found else None
+
+    # -- points ----------------------------------------------------------------------------
+    async def balance(self, member_id: str, *, pin: str | None = None) -> Balance:
+        now = self._now()
+        body = {
+            "channels": "",
+            "pointType": "",
+            "currentDate": now.strftime("%Y-%m-%d"),
+            "currentTime": now.strftime("%H:%M:%S"),
+            "requestorID": self.options.requestor_id,
+            "storeNumber": self.options.store_number,
+            "memberNumber": member_id,
+            "memberIdentifier": "",
+            "messageVersion": self.options.message_versions.reward_balance,
+        }
+        data = await self._post("/profile/GetRewardBalance", body, operation="balance")
+        self._require_ok(data, errors.balance_error)
+        balance = transform.to_balance(self.program, member_id, data, now)
+        balance.provider_data = data
+        return balance
+
+    async def earn(self, member_id: str, command: EarnCommand) -> Transaction:
+        now = self._now()
+        number = transform.transaction_number(command.idempotency_token)
+        options = self.options
+        body = {
+            "OfferId": options.offer_id,
+            "PointsToAdd": str(command.points),
+            "RequestorID": options.requestor_id,
+            "StoreNumber": options.store_number,
+            "MemberNumber": member_id,
+            "TransactionTs": now.strftime("%Y-%m-%dT%H:%M:%S"),
+            "MessageVersion": options.message_versions.external_bonus,
+            "RegisterNumber": options.terminal,
+            "FileIdentifier": options.file_identifier or options.requestor_id,
+            "TransactionNumber": number,
+        }
+        data = await self._post(
+            "/transaction/PostExternalBonus", body, operation="earn", write=True
+        )
+        self._require_ok(data, errors.bonus_error)
+        return self._transaction(
+            member_id, command, number, now, transform.integer(data, "CurrentBalance")
+        )
+
+    def _transaction(
+        self,
+        member_id: str,
+        command: EarnCommand,
+        number: str,
+        when: dt.datetime,
+        balance_after: int | None,
+    ) -> Transaction:
+        return Transaction(
+            id=number,
+            program=self.program.id,
+            member_id=member_id,
+            points=command.points,
+            reason=command.reason,
+            reference=command.reference,
+            status="completed",
+            created_at=when,
+            balance_after=balance_after,
+            point_type=command.point_type,
+        )
+
+    async def find_earn(self, member_id: str, command: EarnCommand) -> Transaction | None:
+        """An earn that may have been applied: look for its TransactionNumber in the activity."""
+        number = transform.transaction_number(command.idempotency_token)
+        now = self._now()
+        data = await self._activity_window(
+            member_id, now - dt.timedelta(days=2), now + dt.timedelta(days=1)
+        )
+        details = transform.get(transform.get(data, "TransactionDetails"), "TransactionDetail")
+        for item in details if isinstance(details, list) else []:
+            if transform.text(item, "TransactionNumber") == number:
+                when = transform.parse_timestamp(transform.text(item, "TransactionDTTM")) or now
+                return self._transaction(
+                    member_id, command, number, when, transform.integer(item, "PointBalance")
+                )
+        return None
+
+    def _redemption_body(
+        self,
+        member_id: str,
+        function: str,
+        points: int,
+        number: str,
+        order_id: str,
+        now: dt.datetime,
+    ) -> dict[str, Any]:
+        options = self.options
+        return {
+            "MessageVersion": options.message_versions.process_redemption,
+            "Function": function,
+            "RequestorID": options.requestor_id,
+            "MemberNumber": member_id,
+            "PickUpStoreNumber": options.store_number,
+            "OrderStoreNumber": options.store_number,
+            "RegisterNumber": options.terminal,
+            "TransactionDate": now.strftime("%Y-%m-%d"),
+            "TransactionTime": now.strftime("%H:%M:%S"),
+            "AssociateID": options.associate_id,
+            "RedemptionPoints": str(points),
+            "TransactionNumber": number,
+            "OrderId": order_id[:40],
+            "ApplyFunction": options.apply_function,
+        }
+
+    async def redeem(self, member_id: str, command: RedeemCommand) -> Redemption:
+        now = self._now()
+        number = transform.transaction_number(command.idempotency_token)
+        body = self._redemption_body(member_id, "R", command.points, number, command.reference, now)
+        data = await self._post(
+            "/transaction/ProcessRedemption", body, operation="redeem", write=True
+        )
+        self._require_ok(data, errors.redemption_error)
+        code = transform.text(data, "AuthorizationCode")
+        if code is None:
+            raise UpstreamUnavailable(
+                "ShopYourWay redeemed without an AuthorizationCode.", outcome="ambiguous"
+            )
+        if self.store is not None:
+            note = msgspec.json.encode({"points": command.points, "member": member_id})
+            try:
+                await self.store.put_note(
+                    self.program.id, "redemption", code, note, _REDEMPTION_NOTE_SECONDS
+                )
+            except Exception:  # the void can still run without it
+                _log.warning("syw_redemption_note_failed", program=self.program.id)
+        return Redemption(
+            id=code,
+            program=self.program.id,
+            member_id=member_id,
+            points=transform.integer(data, "RedemptionPoints") or command.points,
+            value=transform.dollars(transform.text(data, "RedemptionDollarValue")),
+            reference=command.reference,
+            order_id=command.reference,
+            status="completed",
+            created_at=now,
+            point_type=command.point_type,
+        )
+
+    async def void(self, member_id: str, redemption_id: str, idempotency_token: str) -> Redemption:
+        now = self._now()
+        points = 0
+        if self.store is not None:
+            try:
+                note = await self.store.get_note(self.program.id, "redemption", redemption_id)
+            except Exception:
+                note = None
+            if note:
+                points = int(msgspec.json.decode(note).get("points", 0))
+        number = transform.transaction_number(idempotency_token)
+        body = {
+            **self._redemption_body(member_id, "V", points, number, redemption_id, now),
+            "AuthorizationCode": redemption_id,
+        }
+        data = await self._post(
+            "/transaction/ProcessRedemption", body, operation="void", write=True
+        )
+        found = transform.status_of(data)
+        # 93 "Redemption already voided": the void the caller wants is in place.
+        if found is None or found[0].strip().lstrip("0") != "93":
+            self._require_ok(data, errors.redemption_error)
+        return Redemption(
+            id=redemption_id,
+            program=self.program.id,
+            member_id=member_id,
+            points=transform.integer(data, "RedemptionPoints") or points,
+            value=transform.dollars(transform.text(data, "RedemptionDollarValue")),
+            reference=redemption_id,
+            order_id=redemption_id,
+            status="voided",
+            created_at=now,
+        )
+
+    # -- activity and offers ---------------------------------------------------------------
+    async def _activity_window(self, member_id: str, start: dt.datetime, end: dt.datetime) -> Any:
+        body = {
+            "MemberNumber": member_id,
+            "StartDTTM": start.strftime("%Y-%m-%dT%H:%M:%S"),
+            "EndDTTM": end.strftime("%Y-%m-%dT%H:%M:%S"),
+            "MessageVersion": self.options.message_versions.activity_detail,
+            "BenefitOnly": "N",
+            "RequestorID": self.options.requestor_id,
+        }
+        data = await self._post("/transaction/GetMemberActivityDetail", body, operation="activity")
+        self._require_ok(data, errors.activity_error)
+        return data
+
+    async def activity(self, member_id: str, query: ActivityQuery) -> ActivityPage:
+        now = self._now()
+        until = query.until or now + dt.timedelta(seconds=1)
+        since = query.since or until - dt.timedelta(days=self.options.activity_days)
+        data = await self._activity_window(member_id, since, until)
+        page, cursor = newest_first_page(
+            transform.to_activity(data),
+            since=query.since,
+            until=query.until,
+            limit=query.limit,
+            cursor=query.cursor,
+        )
+        return ActivityPage(
+            program=self.program.id,
+            member_id=member_id,
+            data=page,
+            next_cursor=cursor,
+            provider_data=data,
+        )
+
+    async def offers(self, member_id: str) -> list[Offer]:
+        now = self._now()
+        body = {
+            "MessageVersion": self.options.message_versions.applicable_offers,
+            "MemberNumber": member_id,
+            "RequestorID": self.options.requestor_id,
+            "OrderStoreNumber": self.options.store_number,
+            "TenderStoreNumber": "0",
+            "PickUpStoreNumber": "0",
+            "CurrentDTTM": now.strftime("%Y-%m-%d %H:%M:%S"),
+            "RequestOfferType": "",
+            "BenefitOnly": "N",
+            "MaxBenefits": "50",
+        }
+        data = await self._post("/transaction/GetApplicableOffers", body, operation="offers")
+        self._require_ok(data, errors.offers_error)
+        return transform.to_offers(data)
+
+    async def probe(self) -> None:
+        await self.tokens.get()

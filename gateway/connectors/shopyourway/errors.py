@@ -1,0 +1,162 @@
+"""Telluride status codes (inside the body) and auth error codes mapped onto the contract."""
+
+from __future__ import annotations
+
+from gateway.domain.errors import (
+    FieldError,
+    GatewayError,
+    InsufficientPoints,
+    InvalidRequest,
+    MemberAlreadyEnrolled,
+    MemberInactive,
+    MemberNotFound,
+    UpstreamDetail,
+    UpstreamRejected,
+    UpstreamUnavailable,
+)
+
+PROVIDER = "shopyourway"
+
+#: "Authentication at Telluride" codes; the first two mean "get a new token and retry"
+RETRY_WITH_NEW_TOKEN = ("ACCESSTOKEN_EXPIRED", "ACCESSTOKEN_INVALID")
+AUTH_CODES = (
+    *RETRY_WITH_NEW_TOKEN,
+    "ACCESSTOKEN_REQUIRED",
+    "CLIENT_ID_INVALID",
+    "CLIENT_ID_REQUIRED",
+    "APPLICATION_NOT_PERMITTED",
+    "AUTHENTICATION EXCEPTION",
+    "AUTHENTICATION_EXCEPTION",
+)
+
+
+def auth_code_in(text: str) -> str | None:
+    """The auth error code a Telluride answer carries, whatever its shape."""
+    upper = text.upper()
+    return next((code for code in AUTH_CODES if code in upper), None)
+
+
+def auth_failure(code: str, status: int) -> UpstreamUnavailable:
+    return UpstreamUnavailable(
+        "ShopYourWay refused the gateway's credentials.",
+        upstream=UpstreamDetail(provider=PROVIDER, status=status, code=code),
+    )
+
+
+def _detail(status: str, text: str) -> UpstreamDetail:
+    return UpstreamDetail(provider=PROVIDER, status=200, code=status, message=text)
+
+
+def _norm(status: str) -> str:
+    return status.strip().lstrip("0") or "0"
+
+
+def _text(text: str, *words: str) -> bool:
+    lowered = text.lower()
+    return any(word in lowered for word in words)
+
+
+def create_member_error(status: str, text: str) -> GatewayError:
+    """CreateMember's status codes."""
+    code, up = _norm(status), _detail(status, text)
+    if code in ("72", "86", "87", "88"):
+        return MemberAlreadyEnrolled(
+            "ShopYourWay already has a member with these details.", upstream=up
+        )
+    if code in ("63", "71", "80", "81", "83", "84", "85", "92", "99"):
+        return InvalidRequest(
+            "ShopYourWay rejected the member's details.",
+            upstream=up,
+            errors=[FieldError(field=_field_of(code, text), message=text)],
+            outcome="answered",
+        )
+    if code in ("90", "93"):
+        return UpstreamUnavailable(
+            "ShopYourWay could not enroll the member right now.", upstream=up
+        )
+    return UpstreamRejected("ShopYourWay rejected the enrollment.", upstream=up)
+
+
+def _field_of(code: str, text: str) -> str:
+    lowered = text.lower()
+    if code == "80" or "email" in lowered:
+        return "email"
+    if code == "63" or "zip" in lowered:
+        return "address.postal_code"
+    if "first name" in lowered:
+        return "first_name"
+    if "last name" in lowered:
+        return "last_name"
+    if "phone" in lowered:
+        return "phone"
+    if "address" in lowered or "state" in lowered or "country" in lowered:
+        return "address"
+    if "dob" in lowered:
+        return "birth_date"
+    return "body"
+
+
+#: GetMemberLookup statuses that simply mean "no such member"
+LOOKUP_NOT_FOUND = frozenset({"64", "65", "66", "67", "68", "70", "71"})
+
+
+def lookup_error(status: str, text: str) -> GatewayError:
+    code, up = _norm(status), _detail(status, text)
+    if code in LOOKUP_NOT_FOUND or (code == "99" and _text(text, "no matching", "invalid member")):
+        return MemberNotFound("ShopYourWay has no such member.", upstream=up)
+    if code == "90":
+        return UpstreamUnavailable("ShopYourWay's member database failed.", upstream=up)
+    return UpstreamRejected("ShopYourWay rejected the lookup.", upstream=up)
+
+
+def balance_error(status: str, text: str) -> GatewayError:
+    code, up = _norm(status), _detail(status, text)
+    if code == "44" or (code == "99" and _text(text, "member number")):
+        return MemberNotFound("ShopYourWay has no such member.", upstream=up)
+    if code == "4":
+        return UpstreamUnavailable("ShopYourWay asked to retry (database error).", upstream=up)
+    return UpstreamRejected("ShopYourWay rejected the balance request.", upstream=up)
+
+
+def bonus_error(status: str, text: str) -> GatewayError:
+    """PostExternalBonus's status codes."""
+    code, up = _norm(status), _detail(status, text)
+    if code == "44":
+        if _text(text, "not active"):
+            return MemberInactive("The member is not active at ShopYourWay.", upstream=up)
+        return MemberNotFound("ShopYourWay has no such member.", upstream=up)
+    if code == "45":
+        return MemberInactive("The member may not earn points.", upstream=up)
+    return UpstreamRejected("ShopYourWay did not award the points.", upstream=up)
+
+
+def redemption_error(status: str, text: str) -> GatewayError:
+    """ProcessRedemption's status codes (two digits in the document: 00, 01, 30 ...)."""
+    code, up = _norm(status), _detail(status, text)
+    if code == "1":
+        return InsufficientPoints("The member does not have enough points.", upstream=up)
+    if code in ("3", "30"):
+        return MemberNotFound("ShopYourWay has no such member.", upstream=up)
+    if code in ("31", "32", "33", "35"):
+        return MemberInactive("The member's status does not allow redemptions.", upstream=up)
+    if code == "90":
+        return UpstreamUnavailable("ShopYourWay's database failed.", upstream=up)
+    return UpstreamRejected("ShopYourWay rejected the redemption.", upstream=up)
+
+
+def activity_error(status: str, text: str) -> GatewayError:
+    code, up = _norm(status), _detail(status, text)
+    if code == "30" or (code == "99" and _text(text, "member number")):
+        return MemberNotFound("ShopYourWay has no such member.", upstream=up)
+    if code == "81":
+        return UpstreamUnavailable("ShopYourWay failed to read the activity.", upstream=up)
+    return UpstreamRejected("ShopYourWay rejected the activity request.", upstream=up)
+
+
+def offers_error(status: str, text: str) -> GatewayError:
+    code, up = _norm(status), _detail(status, text)
+    if code == "30":
+        return MemberNotFound("ShopYourWay has no such member.", upstream=up)
+    if code == "81":
+        return UpstreamUnavailable("ShopYourWay failed to read the offers.", upstream=up)
+    return UpstreamRejected("ShopYourWay rejected the offers request.", upstream=up)
