@@ -77,6 +77,18 @@ class AuthSettings(_Section):
 class TimeoutSettings(_Section):
     connect_seconds: float = 2.0
     read_seconds: float = 5.0
+    #: per-operation read timeouts (operation name -> seconds), e.g. {earn: 10}
+    operations: dict[str, float] = msgspec.field(default_factory=dict)
+
+
+class CircuitSettings(_Section):
+    failure_threshold: int = 5
+    open_seconds: float = 30.0
+
+
+class RetrySettings(_Section):
+    max_retries: int = 2
+    budget_ratio: float = 0.1
 
 
 class PointsValueSettings(_Section):
@@ -94,6 +106,8 @@ class ProgramSettings(_Section):
     balance_ttl_seconds: int = 30
     max_stale_seconds: int = 600
     timeouts: TimeoutSettings = msgspec.field(default_factory=TimeoutSettings)
+    circuit: CircuitSettings = msgspec.field(default_factory=CircuitSettings)
+    retries: RetrySettings = msgspec.field(default_factory=RetrySettings)
     ca_bundle: str | None = None
     options: dict[str, Any] = msgspec.field(default_factory=dict)
 
@@ -199,6 +213,17 @@ def _check(settings: Settings) -> None:
             raise ConfigError(f"{where}.max_stale_seconds: must be >= 0")
         if program.points_value is not None and program.points_value.points_per_unit <= 0:
             raise ConfigError(f"{where}.points_value.points_per_unit: must be > 0")
+        if program.timeouts.connect_seconds <= 0 or program.timeouts.read_seconds <= 0:
+            raise ConfigError(f"{where}.timeouts: timeouts must be > 0")
+        for name, seconds in program.timeouts.operations.items():
+            if seconds <= 0:
+                raise ConfigError(f"{where}.timeouts.operations.{name}: must be > 0")
+        if program.circuit.failure_threshold < 1 or program.circuit.open_seconds <= 0:
+            raise ConfigError(f"{where}.circuit: failure_threshold >= 1 and open_seconds > 0")
+        if not 0 <= program.retries.max_retries <= 5:
+            raise ConfigError(f"{where}.retries.max_retries: between 0 and 5")
+        if not 0 <= program.retries.budget_ratio <= 1:
+            raise ConfigError(f"{where}.retries.budget_ratio: between 0 and 1")
         validate_program(program, where)
     client_ids: set[str] = set()
     key_hashes: set[str] = set()

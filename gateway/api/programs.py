@@ -59,7 +59,7 @@ class ProgramController(Controller):
             provider=connector.provider,
             reachable=reachable,
             latency_ms=round((time.perf_counter() - started) * 1000, 2) if reachable else None,
-            circuit="closed",
+            circuit=connector.circuit_state(),
             checked_at=utcnow(),
             detail=detail,
         )

@@ -20,6 +20,7 @@ from gateway.domain.commands import (
 )
 from gateway.domain.errors import OperationNotSupported
 from gateway.domain.models import ActivityPage, Balance, Member, Offer, Redemption, Transaction
+from gateway.infra.resilience import CircuitState
 from gateway.infra.store import Store
 from gateway.settings import ProgramSettings
 
@@ -45,6 +46,10 @@ class Connector:
 
     async def aclose(self) -> None:
         """Release connections; called once at shutdown."""
+
+    def circuit_state(self) -> CircuitState:
+        http = getattr(self, "http", None)
+        return http.breaker.state if http is not None else "closed"
 
 
 @runtime_checkable

@@ -21,14 +21,22 @@ httpx's exceptions, and what each means for a call (``outcome`` in the error voc
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-from gateway.domain.errors import UpstreamDetail, UpstreamTimeout, UpstreamUnavailable
+from gateway.domain.errors import (
+    GatewayError,
+    UpstreamDetail,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 from gateway.infra import context
+from gateway.infra.resilience import CircuitBreaker, RetryBudget, backoff_seconds
 from gateway.settings import ProgramSettings
 
 
@@ -42,6 +50,7 @@ class UpstreamClient:
         *,
         headers: dict[str, str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        benign: Callable[[httpx.Response], bool] | None = None,
     ) -> None:
         self.program = program
         self.provider = provider
@@ -52,6 +61,12 @@ class UpstreamClient:
             # possible at all.
             verify = ssl.create_default_context()
             verify.load_verify_locations(cafile=program.ca_bundle)
+        self.breaker = CircuitBreaker(
+            program.circuit.failure_threshold, program.circuit.open_seconds
+        )
+        self.budget = RetryBudget(program.retries.budget_ratio)
+        #: answers that are 5xx but not the provider failing (e.g. an expired token signal)
+        self._benign = benign or (lambda _: False)
         self._client = httpx.AsyncClient(
             base_url=program.base_url.rstrip("/"),
             headers=headers or {},
@@ -77,17 +92,82 @@ class UpstreamClient:
         data: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        """Send one request; transport failures become gateway errors with an ``outcome``."""
+        """Send a request through the program's circuit breaker, retrying what is safe.
+
+        Reads are retried after transport errors, timeouts and 5xx answers; writes only
+        after errors where nothing was sent. At most ``retries.max_retries`` retries, with
+        full-jitter backoff, and only while the retry budget allows.
+        """
+        self.budget.record_call()
+        attempt = 0
+        while True:
+            if not self.breaker.allow():
+                raise UpstreamUnavailable(
+                    f"{self.provider} is failing; calls are paused for a moment.",
+                    upstream=UpstreamDetail(provider=self.provider, code="circuit_open"),
+                    headers={"Retry-After": str(self.breaker.retry_after())},
+                )
+            try:
+                response = await self._send_once(
+                    method,
+                    path,
+                    operation=operation,
+                    write=write,
+                    json=json,
+                    content=content,
+                    data=data,
+                    headers=headers,
+                )
+            except GatewayError as exc:
+                self.breaker.record_failure()
+                if exc.outcome == "not_sent" and self._may_retry(attempt):
+                    attempt += 1
+                    await asyncio.sleep(backoff_seconds(attempt))
+                    continue
+                raise
+            if response.status_code >= 500 and not self._benign(response):
+                self.breaker.record_failure()
+                if not write and self._may_retry(attempt):
+                    attempt += 1
+                    await asyncio.sleep(backoff_seconds(attempt))
+                    continue
+            else:
+                self.breaker.record_success()
+            return response
+
+    def _may_retry(self, attempt: int) -> bool:
+        return attempt < self.program.retries.max_retries and self.budget.try_spend()
+
+    async def _send_once(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        write: bool,
+        json: Any,
+        content: bytes | None,
+        data: dict[str, str] | None,
+        headers: dict[str, str] | None,
+    ) -> httpx.Response:
         sent_headers = dict(headers or {})
         rid = context.request_id()
         if rid:
             sent_headers["X-Request-ID"] = rid
+        timeouts = self.program.timeouts
+        read = timeouts.operations.get(operation, timeouts.read_seconds)
         started = time.perf_counter()
         outcome = "error"
         status: int | None = None
         try:
             response = await self._client.request(
-                method, path, json=json, content=content, data=data, headers=sent_headers
+                method,
+                path,
+                json=json,
+                content=content,
+                data=data,
+                headers=sent_headers,
+                timeout=httpx.Timeout(read, connect=timeouts.connect_seconds),
             )
             status = response.status_code
             outcome = "ok" if status < 400 else f"http_{status // 100}xx"

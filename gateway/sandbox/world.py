@@ -135,6 +135,7 @@ class World:
         redis_url: str | None = None,
         port: int = 8080,
         lease_seconds: int = 30,
+        circuit_open_seconds: float = 30,
     ) -> str:
         """A gateway configuration for this world, in the documented file format."""
         key_hash = hashlib.sha256(api_key.encode()).hexdigest()
@@ -167,6 +168,7 @@ programs:
     auth: {{type: bearer, token: {CP_TOKEN}}}
     points_value: {{points_per_unit: 100, currency: USD}}
     balance_ttl_seconds: 30
+    circuit: {{open_seconds: {circuit_open_seconds}}}
   - id: alpha-store
     name: Alpha Reward Store
     provider: alpha
@@ -174,6 +176,7 @@ programs:
     auth: {{type: bearer, token: {ALPHA_TOKEN}}}
     points_value: {{points_per_unit: 100, currency: GBP}}
     balance_ttl_seconds: 30
+    circuit: {{open_seconds: {circuit_open_seconds}}}
   - id: irt-rewards
     name: IRT Rewards
     provider: irt
@@ -181,6 +184,7 @@ programs:
     auth: {{type: credentials, username: {IRT_USER}, password: {IRT_PASS}}}
     points_value: {{points_per_unit: 100, currency: USD}}
     balance_ttl_seconds: 30
+    circuit: {{open_seconds: {circuit_open_seconds}}}
     options: {{security_mode: medium}}
 """
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -25,22 +26,58 @@ def _customer(world: World, points: int = 300) -> str:
     return number
 
 
-def test_provider_500_serves_the_cached_balance_as_stale(api: httpx.Client, world: World) -> None:
+@pytest.fixture
+def own_gateway(world: World, redis_url: str) -> httpx.Client:
+    """A gateway of its own (own circuit breakers) on the shared Redis: 1 s open circuits."""
+    settings = parse_settings(world.config_yaml(redis_url=redis_url, circuit_open_seconds=1))
+    url = world.servers.add(create_app(settings))
+    return httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {DEMO_API_KEY}"}, timeout=15
+    )
+
+
+def test_provider_500_serves_the_cached_balance_as_stale(
+    own_gateway: httpx.Client, world: World
+) -> None:
     member = _customer(world)
     url = f"/v1/programs/cafe-rewards/members/{member}/balance"
-    assert api.get(url).status_code == 200  # cached now
-    world.cp.faults.faults.error_rate = 1.0
-    try:
-        stale = api.get(url, headers={"Cache-Control": "no-cache"})
-        uncached = api.get("/v1/programs/cafe-rewards/members/2059378440/activity")
-    finally:
-        world.cp.faults.faults.error_rate = 0.0
+    with own_gateway as api:
+        assert api.get(url).status_code == 200  # cached now
+        world.cp.faults.faults.error_rate = 1.0
+        try:
+            stale = api.get(url, headers={"Cache-Control": "no-cache"})
+            uncached = api.get("/v1/programs/cafe-rewards/members/2059378440/activity")
+        finally:
+            world.cp.faults.faults.error_rate = 0.0
     assert stale.status_code == 200
     assert stale.headers["cache-status"].startswith("loyalty-gateway; fwd=stale")
     assert stale.json()["points"] == 300
     assert uncached.status_code == 503
     assert uncached.json()["code"] == "upstream_unavailable"
-    assert uncached.json()["upstream"]["status"] == 500
+
+
+def test_circuit_opens_fails_fast_and_recovers(own_gateway: httpx.Client, world: World) -> None:
+    activity = "/v1/programs/cafe-rewards/members/2059378440/activity"
+    with own_gateway as api:
+        world.cp.faults.faults.error_rate = 1.0
+        try:
+            for _ in range(5):
+                api.get(activity)
+            calls = len(world.cp.requests)
+            fast = api.get(activity)
+            assert len(world.cp.requests) == calls  # answered without calling CP
+        finally:
+            world.cp.faults.faults.error_rate = 0.0
+        assert fast.status_code == 503
+        assert fast.json()["upstream"]["code"] == "circuit_open"
+        assert int(fast.headers["retry-after"]) >= 1
+        assert api.get("/v1/programs/cafe-rewards/health").json()["circuit"] in (
+            "open",
+            "half_open",
+        )
+        time.sleep(1.1)  # open_seconds = 1: the next call is the half-open probe
+        assert api.get(activity).status_code == 200
+        assert api.get("/v1/programs/cafe-rewards/health").json()["circuit"] == "closed"
 
 
 @pytest.fixture

@@ -98,7 +98,7 @@ class IRTConnector(Connector):
             _log.info("irt_resend_same_idempotency_key", operation=operation)
             reply = await self._send(form, operation=operation, write=write)
         if reply.status != wire.OK:
-            raise map_status(reply.status, reply.message)
+            raise map_status(reply.status, reply.message or "")
         return reply
 
     async def _send(self, form: dict[str, str], *, operation: str, write: bool) -> wire.Reply:

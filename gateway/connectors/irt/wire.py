@@ -9,7 +9,7 @@ import msgspec
 
 class Reply(msgspec.Struct):
     status: int
-    message: str = ""
+    message: str | None = ""
     data: Any = None
 
 

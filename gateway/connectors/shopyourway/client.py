@@ -126,7 +126,13 @@ class ShopYourWayConnector(Connector):
     ) -> None:
         super().__init__(program, store)
         self.options = msgspec.convert(program.options, Options, strict=False)
-        self.http = UpstreamClient(program, PROVIDER, transport=transport)
+        self.http = UpstreamClient(
+            program,
+            PROVIDER,
+            transport=transport,
+            # an expired token signalled as HTTP 500 is not the provider failing
+            benign=lambda response: errors.auth_code_in(response.text) is not None,
+        )
         auth = program.auth
         self._client_id = auth.client_id or ""
         self._token_url = auth.token_url or ""

@@ -37,7 +37,14 @@ MISMATCH = (
 #: (status, message) -> (error class, contract code, HTTP status, outcome)
 DOCUMENTED = [
     (1, "Invalid card number.", MemberNotFound, "member_not_found", 404, "answered"),
-    (2, "Card is already enrolled.", MemberAlreadyEnrolled, "member_already_enrolled", 409, "answered"),
+    (
+        2,
+        "Card is already enrolled.",
+        MemberAlreadyEnrolled,
+        "member_already_enrolled",
+        409,
+        "answered",
+    ),
     (4, "Invalid API request.", UpstreamRejected, "upstream_rejected", 422, "answered"),
     (5, "Card is not enrolled.", MemberNotFound, "member_not_found", 404, "answered"),
     (
