@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import shutil
+import tempfile
+from pathlib import Path
 
-from gateway.sandbox import alpha, cpextender, irt
+from gateway.sandbox import alpha, cpextender, irt, shopyourway
 from gateway.sandbox.common import drop_on_fault
 from gateway.sandbox.runner import ServerThread
+from gateway.sandbox.shopyourway_keys import DEMO_PRIVATE_KEY_PEM, DEMO_PUBLIC_KEY_PEM
 
 CP_TOKEN = "cp-demo-token"
 ALPHA_TOKEN = "alpha-demo-token"
 IRT_USER = "irt-demo-user"
 IRT_PASS = "irt-demo-pass"
+SYW_CLIENT_ID = "DEMO_PARTNER"
+SYW_REQUESTOR_ID = "DEMO"
 DEMO_API_KEY = "demo-key-for-the-sandbox-only"
 
 
@@ -114,10 +120,18 @@ class World:
         self.cp = cpextender.CPState(CP_TOKEN)
         self.alpha = alpha.AlphaState(ALPHA_TOKEN)
         self.irt = irt.IRTState(IRT_USER, IRT_PASS)
+        self.syw = shopyourway.SYWState(
+            SYW_CLIENT_ID, DEMO_PUBLIC_KEY_PEM, requestor_id=SYW_REQUESTOR_ID
+        )
+        # the demo private key as a file, as a deployment would mount its key
+        self._key_dir = Path(tempfile.mkdtemp(prefix="lg-syw-"))
+        self.syw_key_file = self._key_dir / "syw-demo-private.pem"
+        self.syw_key_file.write_text(DEMO_PRIVATE_KEY_PEM, encoding="utf-8")
         # placeholders until start(): the config renders (e.g. for the OpenAPI export) before
         self.cp_url = "http://127.0.0.1:9"
         self.alpha_url = "http://127.0.0.1:9"
         self.irt_url = "http://127.0.0.1:9"
+        self.syw_url = "http://127.0.0.1:9"
 
     def start(self) -> World:
         seed_cp(self.cp)
@@ -126,7 +140,14 @@ class World:
         self.alpha_url = self.servers.add(drop_on_fault(alpha.create_app(self.alpha)))
         seed_irt(self.irt)
         self.irt_url = self.servers.add(drop_on_fault(irt.create_app(self.irt)))
+        shopyourway.seed_shopyourway(self.syw)
+        self.syw_url = self.servers.add(drop_on_fault(shopyourway.create_app(self.syw)))
+        self.syw.token_url = self.syw_token_url
         return self
+
+    @property
+    def syw_token_url(self) -> str:
+        return self.syw_url + shopyourway.TOKEN_PATH
 
     def config_yaml(
         self,
@@ -136,6 +157,7 @@ class World:
         port: int = 8080,
         lease_seconds: int = 30,
         circuit_open_seconds: float = 30,
+        key_prefix: str = "lg",
     ) -> str:
         """A gateway configuration for this world, in the documented file format."""
         key_hash = hashlib.sha256(api_key.encode()).hexdigest()
@@ -145,7 +167,7 @@ server:
   host: 127.0.0.1
   port: {port}
 redis:
-{redis_line}  key_prefix: lg
+{redis_line}  key_prefix: {key_prefix}
 logging:
   level: warning
   format: json
@@ -186,7 +208,20 @@ programs:
     balance_ttl_seconds: 30
     circuit: {{open_seconds: {circuit_open_seconds}}}
     options: {{security_mode: medium}}
+  - id: syw-rewards
+    name: Shop Your Way Rewards
+    provider: shopyourway
+    base_url: {self.syw_url}/tellurideAS
+    auth:
+      type: jwt_bearer
+      client_id: {SYW_CLIENT_ID}
+      token_url: {self.syw_token_url}
+      private_key_file: {self.syw_key_file}
+    balance_ttl_seconds: 30
+    circuit: {{open_seconds: {circuit_open_seconds}}}
+    options: {{requestor_id: {SYW_REQUESTOR_ID}, offer_id: GATEWAY_BONUS}}
 """
 
     def stop(self) -> None:
         self.servers.stop()
+        shutil.rmtree(self._key_dir, ignore_errors=True)

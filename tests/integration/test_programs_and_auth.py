@@ -13,7 +13,7 @@ def test_programs_lists_both_with_capabilities(api: httpx.Client) -> None:
     response = api.get("/v1/programs")
     assert response.status_code == 200
     programs = {p["id"]: p for p in response.json()["data"]}
-    assert set(programs) == {"cafe-rewards", "alpha-store", "irt-rewards"}
+    assert set(programs) == {"cafe-rewards", "alpha-store", "irt-rewards", "syw-rewards"}
     cp, alpha = programs["cafe-rewards"], programs["alpha-store"]
     assert cp["provider"] == "cpextender"
     assert cp["capabilities"] == ["profile", "balance", "earn", "redeem", "activity"]

@@ -3,7 +3,8 @@
 The assertion is RS256-signed with ``iss`` = client id, ``aud`` = the token URL and
 ``iat``/``exp`` in *milliseconds* since the epoch (Telluride's reading of the claims; exp at
 most 4 h after iat). The token answer's ``exp`` is in milliseconds too and is normalized to
-seconds here, because authlib's token helpers assume seconds.
+seconds here, because authlib's token helpers assume seconds. Signing uses joserfc, the JOSE
+library authlib itself now points to (``authlib.jose`` is deprecated in its favour).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from authlib.jose import jwt
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 
 from gateway.infra.tokens import Token
 from gateway.settings import AuthSettings
@@ -41,8 +43,8 @@ def make_assertion(
         "iat": issued,
         "exp": issued + ASSERTION_LIFETIME_MS,
     }
-    signed: bytes = jwt.encode({"alg": "RS256", "typ": "JWT"}, claims, private_key_pem)
-    return signed.decode("ascii")
+    key = RSAKey.import_key(private_key_pem)
+    return jwt.encode({"alg": "RS256", "typ": "JWT"}, claims, key)
 
 
 def _epoch_seconds(value: Any) -> float | None:

@@ -530,13 +530,15 @@ def test_an_unreadable_answer_to_a_write_is_resent_once():
     assert transaction.balance_after == 720
 
 
-def test_a_connection_that_never_opened_is_not_resent():
-    fake = FakeIRT(httpx.ConnectError("refused"))
+def test_a_connection_that_never_opened_is_retried_once_within_the_budget():
+    # Nothing reached IRT, so the HTTP layer may retry; the retry budget allows one here.
+    fake = FakeIRT(httpx.ConnectError("refused"), httpx.ConnectError("refused"))
 
     error = fails(fake, lambda c: c.earn(CARD, earn_command()))
 
     assert (error.code, error.outcome) == ("upstream_unavailable", "not_sent")
-    assert len(fake.requests) == 1
+    assert len(fake.requests) == 2
+    assert fake.forms[0] == fake.forms[1]
 
 
 @pytest.mark.parametrize(
@@ -577,13 +579,21 @@ def test_a_non_json_answer_to_a_read_is_unavailable_and_not_retried(body):
     assert len(fake.requests) == 1
 
 
-def test_http_500_on_a_read_is_not_retried():
-    fake = FakeIRT(httpx.Response(500))
+def test_http_500_on_a_read_is_retried_once_within_the_budget():
+    fake = FakeIRT(httpx.Response(500), httpx.Response(500))
 
     error = fails(fake, lambda c: c.balance(CARD))
 
     assert (error.code, error.outcome) == ("upstream_unavailable", "not_sent")
-    assert len(fake.requests) == 1
+    assert len(fake.requests) == 2
+
+
+def test_http_500_on_a_read_then_success():
+    fake = FakeIRT(httpx.Response(500), ok({"balance": 7}))
+
+    balance = run(fake, lambda c: c.balance(CARD))
+
+    assert balance.points == 7
 
 
 # --- security_mode -------------------------------------------------------------------------
