@@ -108,5 +108,6 @@ def create_litestar(settings: Settings, store: Store | None = None) -> Litestar:
 
 def create_app(settings: Settings, store: Store | None = None) -> Edge:
     """The ASGI application to serve (logging is configured from the settings)."""
-    configure_logging(settings.logging.level, settings.logging.format)
+    log = settings.logging
+    configure_logging(log.level, log.format, log.output)
     return Edge(create_litestar(settings, store))

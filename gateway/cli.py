@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
     port = args.port or settings.server.port
     workers = args.workers or settings.server.workers
     os.environ["GATEWAY_CONFIG"] = path
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # every worker writes its metric values here; /metrics merges them
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="lg-metrics-")
     shared = None
     if workers > 1 and settings.redis.url is None:
         # Workers must share one Redis for exactly-once writes: start the embedded one here.
@@ -71,12 +75,11 @@ def _run_uvicorn(uvicorn: Any, host: str, port: int, workers: int) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> None:
     from gateway.app import create_app
-    from gateway.infra.logging import configure
     from gateway.sandbox.world import DEMO_API_KEY, World
 
     world = World().start()
+    world.log_level = "info" if args.verbose else "warning"
     settings = parse_settings(world.config_yaml(port=args.port))
-    configure("info" if args.verbose else "warning", "console")
     url = world.servers.add(create_app(settings), port=args.port, host=args.host)
     base = url.replace("0.0.0.0", "127.0.0.1")  # noqa: S104 - only rewriting for display
     auth = f"Authorization: Bearer {DEMO_API_KEY}"

@@ -43,6 +43,8 @@ class RedisSettings(_Section):
 class LoggingSettings(_Section):
     level: Literal["debug", "info", "warning", "error"] = "info"
     format: Literal["json", "console"] = "json"
+    #: stdout, stderr or a file path (appended to)
+    output: str = "stdout"
 
 
 class IdempotencySettings(_Section):

@@ -6,18 +6,18 @@ Redis is the server named by ``REDIS_URL`` when set, else a private real redis-s
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from gateway.app import create_app
 from gateway.infra.embedded_redis import EmbeddedRedis
-from gateway.sandbox.world import DEMO_API_KEY, World
+from gateway.sandbox.world import DEMO_API_KEY, READER_KEY, World
 from gateway.settings import Settings, parse_settings
-
-READER_KEY = "reader-" + DEMO_API_KEY
 
 
 @pytest.fixture(scope="session")
@@ -33,13 +33,29 @@ def redis_url() -> Iterator[str]:
         server.stop()
 
 
+LOG_FILE = Path(tempfile.gettempdir()) / f"lg-test-logs-{os.getpid()}.jsonl"
+
+
+@pytest.fixture(scope="session")
+def log_file() -> Path:
+    """Where every gateway of this test session writes its logs."""
+    return LOG_FILE
+
+
 @pytest.fixture(scope="session")
 def world() -> Iterator[World]:
-    started = World().start()
+    """The simulators; every gateway configured from it logs at debug level to LOG_FILE,
+    which the last integration test scans for leaked PII and secrets."""
+    LOG_FILE.unlink(missing_ok=True)
+    started = World()
+    started.log_level = "debug"
+    started.log_output = str(LOG_FILE)
+    started.start()
     try:
         yield started
     finally:
         started.stop()
+        LOG_FILE.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")

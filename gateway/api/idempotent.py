@@ -29,7 +29,7 @@ from gateway.domain.errors import (
     ServiceUnavailable,
     UpstreamOutcomeUnknown,
 )
-from gateway.infra import context
+from gateway.infra import context, metrics
 from gateway.infra.store import StoredResponse
 from gateway.services.writes import WriteContext
 
@@ -89,8 +89,10 @@ async def run_write(
             "The gateway cannot record this write right now; retry with the same key.",
             headers={"Retry-After": "1"},
         ) from None
+    result = {"completed": "replayed"}.get(claim.state, claim.state)
+    metrics.IDEMPOTENCY.labels(result).inc()
     if ctx is not None:
-        ctx.idempotency = claim.state
+        ctx.idempotency = result
     if claim.state == "conflict":
         raise IdempotencyKeyReused(
             "This Idempotency-Key was used with a different request; use a new key."
@@ -126,6 +128,7 @@ async def run_write(
                     "Idempotency-Key: the gateway will check before sending anything again.",
                     upstream=error.upstream,
                 )
+            metrics.IDEMPOTENCY.labels("unknown").inc()
             await _settle(svc.store.mark_unknown(record, owner, _stored(error), retention_ms))
             return _respond(_stored(error), replayed=False)
         await _settle(svc.store.complete(record, owner, _stored(error), retention_ms))

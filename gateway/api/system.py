@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, get
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from gateway.api.state import services
 from gateway.domain.errors import ServiceUnavailable
@@ -40,4 +40,4 @@ async def openapi_document(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 @get("/metrics", summary="Prometheus exposition", tags=["operations"], include_in_schema=False)
 async def prometheus_metrics() -> Response[bytes]:
-    return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -28,6 +28,8 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import msgspec
+import structlog
 
 from gateway.domain.errors import (
     GatewayError,
@@ -35,9 +37,17 @@ from gateway.domain.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from gateway.infra import context
-from gateway.infra.resilience import CircuitBreaker, RetryBudget, backoff_seconds
+from gateway.infra import context, metrics
+from gateway.infra.logging import debug_enabled
+from gateway.infra.resilience import (
+    CircuitBreaker,
+    CircuitState,
+    RetryBudget,
+    backoff_seconds,
+)
 from gateway.settings import ProgramSettings
+
+_log = structlog.get_logger("gateway.upstream")
 
 
 class UpstreamClient:
@@ -135,6 +145,12 @@ class UpstreamClient:
                 self.breaker.record_success()
             return response
 
+    def _circuit_changed(self, state: CircuitState) -> None:
+        metrics.CIRCUIT_STATE.labels(self.program.id).set(metrics.CIRCUIT_VALUES[state])
+        if state == "open":
+            metrics.CIRCUIT_OPENED.labels(self.program.id).inc()
+            _log.warning("circuit_opened", program=self.program.id, provider=self.provider)
+
     def _may_retry(self, attempt: int) -> bool:
         return attempt < self.program.retries.max_retries and self.budget.try_spend()
 
@@ -171,6 +187,17 @@ class UpstreamClient:
             )
             status = response.status_code
             outcome = "ok" if status < 400 else f"http_{status // 100}xx"
+            if debug_enabled():
+                _log.debug(
+                    "upstream_exchange",
+                    provider=self.provider,
+                    program=self.program.id,
+                    operation=operation,
+                    method=method,
+                    status=status,
+                    request_body=_body_for_log(json, content, data),
+                    response_body=_body_for_log(None, response.content, None),
+                )
             return response
         except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             outcome = "connect_timeout"
@@ -210,3 +237,17 @@ class UpstreamClient:
             upstream=UpstreamDetail(provider=self.provider, message=type(exc).__name__),
             outcome=outcome,
         )
+
+
+def _body_for_log(json: Any, content: bytes | None, data: dict[str, str] | None) -> Any:
+    """What was sent, for debug logs (the redaction step masks secrets and PII by key)."""
+    if json is not None:
+        return json
+    if data is not None:
+        return data
+    if not content:
+        return None
+    try:
+        return msgspec.json.decode(content)  # structured, so keys can be redacted
+    except msgspec.DecodeError:
+        return content.decode("utf-8", "replace")[:2000]

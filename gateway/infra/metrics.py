@@ -1,10 +1,25 @@
-"""Prometheus metrics. Labels are bounded: route templates, never raw paths or ids."""
+"""Prometheus metrics. Labels are bounded: route templates, program and client ids from the
+configuration, fixed outcome words; never raw paths, member ids, emails or keys.
+
+With several worker processes ``gateway serve`` sets ``PROMETHEUS_MULTIPROC_DIR`` and the
+exposition merges every worker's values (prometheus-client's multiprocess mode).
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+import os
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 HTTP_REQUESTS = Counter(
     "loyalty_gateway_http_requests_total",
@@ -16,7 +31,7 @@ HTTP_LATENCY = Histogram(
     "loyalty_gateway_http_request_duration_seconds",
     "Time to answer an HTTP request, by route template and method.",
     ["route", "method"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    buckets=_LATENCY_BUCKETS,
     registry=REGISTRY,
 )
 UPSTREAM_CALLS = Counter(
@@ -29,6 +44,56 @@ UPSTREAM_LATENCY = Histogram(
     "loyalty_gateway_upstream_call_duration_seconds",
     "Duration of calls to providers, by provider, program and operation.",
     ["provider", "program", "operation"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    buckets=_LATENCY_BUCKETS,
     registry=REGISTRY,
 )
+BALANCE_CACHE = Counter(
+    "loyalty_gateway_balance_cache_total",
+    "Balance reads by cache result: hit, miss, stale (served after a provider failure), "
+    "bypass (Redis unavailable).",
+    ["program", "result"],
+    registry=REGISTRY,
+)
+TOKEN_CACHE = Counter(
+    "loyalty_gateway_token_cache_total",
+    "Upstream OAuth token lookups by result: hit, refresh, failure.",
+    ["program", "result"],
+    registry=REGISTRY,
+)
+IDEMPOTENCY = Counter(
+    "loyalty_gateway_idempotency_total",
+    "State-changing requests by Idempotency-Key result: new, replayed, conflict, "
+    "in_progress, recovered (an earlier attempt's outcome was checked), unknown.",
+    ["result"],
+    registry=REGISTRY,
+)
+CIRCUIT_STATE = Gauge(
+    "loyalty_gateway_circuit_state",
+    "Circuit breaker state per program: 0 closed, 1 half-open, 2 open (worst worker).",
+    ["program"],
+    registry=REGISTRY,
+    multiprocess_mode="livemax",
+)
+CIRCUIT_OPENED = Counter(
+    "loyalty_gateway_circuit_opened_total",
+    "Times a program's circuit breaker opened.",
+    ["program"],
+    registry=REGISTRY,
+)
+RATE_LIMITED = Counter(
+    "loyalty_gateway_rate_limited_total",
+    "Requests refused with 429 rate_limited, by client.",
+    ["client"],
+    registry=REGISTRY,
+)
+
+CIRCUIT_VALUES = {"closed": 0, "half_open": 1, "open": 2}
+
+
+def exposition() -> bytes:
+    """The text exposition: this process's registry, or every worker's in multiprocess mode."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        merged = CollectorRegistry()
+        multiprocess.MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
+        return generate_latest(merged)
+    return generate_latest(REGISTRY)

@@ -12,20 +12,26 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Callable
 from typing import Literal
 
 CircuitState = Literal["closed", "open", "half_open"]
 
 
 class CircuitBreaker:
-    def __init__(self, failure_threshold: int = 5, open_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        failure_threshold: int = 5,
+        open_seconds: float = 30.0,
+        on_change: Callable[[CircuitState], None] | None = None,
+    ) -> None:
         self.failure_threshold = failure_threshold
         self.open_seconds = open_seconds
         self._failures = 0
         self._opened_at: float | None = None
         self._probing = False
         self._lock = threading.Lock()
-        self.on_change: list[object] = []
+        self._on_change = on_change or (lambda _: None)
 
     @property
     def state(self) -> CircuitState:
@@ -59,9 +65,12 @@ class CircuitBreaker:
 
     def record_success(self) -> None:
         with self._lock:
+            was_open = self._opened_at is not None
             self._failures = 0
             self._opened_at = None
             self._probing = False
+        if was_open:
+            self._on_change("closed")
 
     def record_failure(self) -> None:
         with self._lock:
@@ -69,10 +78,14 @@ class CircuitBreaker:
             if self._probing or self._state(now) == "half_open":
                 self._opened_at = now  # the probe failed: open again
                 self._probing = False
-                return
-            self._failures += 1
-            if self._failures >= self.failure_threshold and self._opened_at is None:
-                self._opened_at = now
+                opened = True
+            else:
+                self._failures += 1
+                opened = self._failures >= self.failure_threshold and self._opened_at is None
+                if opened:
+                    self._opened_at = now
+        if opened:
+            self._on_change("open")
 
 
 class RetryBudget:

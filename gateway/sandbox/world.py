@@ -24,6 +24,7 @@ IRT_PASS = "irt-demo-pass"
 SYW_CLIENT_ID = "DEMO_PARTNER"
 SYW_REQUESTOR_ID = "DEMO"
 DEMO_API_KEY = "demo-key-for-the-sandbox-only"
+READER_KEY = "reader-" + DEMO_API_KEY  # a second client: alpha-store, members:read only
 
 
 def _us_date(days_ago: int) -> str:
@@ -132,6 +133,9 @@ class World:
         self.alpha_url = "http://127.0.0.1:9"
         self.irt_url = "http://127.0.0.1:9"
         self.syw_url = "http://127.0.0.1:9"
+        #: logging of every gateway configured from this world (tests send it to a file)
+        self.log_level = "warning"
+        self.log_output = "stdout"
 
     def start(self) -> World:
         seed_cp(self.cp)
@@ -169,8 +173,9 @@ server:
 redis:
 {redis_line}  key_prefix: {key_prefix}
 logging:
-  level: warning
+  level: {self.log_level}
   format: json
+  output: {self.log_output}
 idempotency:
   lease_seconds: {lease_seconds}
 clients:
@@ -179,7 +184,7 @@ clients:
     programs: ["*"]
     scopes: [members:read, members:write, points:earn, points:redeem]
   - id: reader
-    api_key_sha256: {hashlib.sha256(b"reader-" + api_key.encode()).hexdigest()}
+    api_key_sha256: {hashlib.sha256(("reader-" + api_key).encode()).hexdigest()}
     programs: [alpha-store]
     scopes: [members:read]
 programs:

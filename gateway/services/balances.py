@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 from gateway.connectors.base import BalanceReader, Connector, require
 from gateway.domain.errors import GatewayError
 from gateway.domain.models import Balance
-from gateway.infra import context
+from gateway.infra import context, metrics
 from gateway.infra.store import CachedBalance, Store
 
 _decode = msgspec.json.Decoder(Balance).decode
@@ -57,7 +57,7 @@ class BalanceService:
         if cached is not None and not no_cache:
             age = max(0.0, time.time() - cached.stored_at)
             if age < ttl:
-                _note("hit")
+                _note(program.id, "hit")
                 return BalanceRead(
                     balance=_decode(cached.body),
                     cache_status=f"loyalty-gateway; hit; ttl={int(ttl - age)}",
@@ -66,7 +66,7 @@ class BalanceService:
         try:
             balance = await self._fetch_once(reader, program.id, member_id, pin)
         except GatewayError as exc:
-            stale = _stale_if_error(cached, program.max_stale_seconds, exc)
+            stale = _stale_if_error(cached, program.id, program.max_stale_seconds, exc)
             if stale is None:
                 raise
             return stale
@@ -80,10 +80,10 @@ class BalanceService:
             except RedisError:
                 cache_up = False
         if not cache_up:
-            _note("bypass")
+            _note(program.id, "bypass")
             status = "loyalty-gateway; fwd=bypass; detail=cache-unavailable"
         else:
-            _note("miss")
+            _note(program.id, "miss")
             status = f"loyalty-gateway; fwd={'request' if no_cache else 'miss'}"
             status += "; stored" if stored else ""
         return BalanceRead(balance=balance, cache_status=status, age=0)
@@ -118,7 +118,7 @@ class BalanceService:
 
 
 def _stale_if_error(
-    cached: CachedBalance | None, max_stale: int, error: GatewayError
+    cached: CachedBalance | None, program_id: str, max_stale: int, error: GatewayError
 ) -> BalanceRead | None:
     """A stale cached balance in place of an upstream failure, if one is young enough."""
     if cached is None or error.status < 500 or error.outcome != "not_sent":
@@ -126,7 +126,7 @@ def _stale_if_error(
     age = max(0.0, time.time() - cached.stored_at)
     if age > max_stale:
         return None
-    _note("stale")
+    _note(program_id, "stale")
     return BalanceRead(
         balance=_decode(cached.body),
         cache_status=f"loyalty-gateway; fwd=stale; fwd-status={error.status}",
@@ -134,7 +134,8 @@ def _stale_if_error(
     )
 
 
-def _note(result: str) -> None:
+def _note(program_id: str, result: str) -> None:
+    metrics.BALANCE_CACHE.labels(program_id, result).inc()
     ctx = context.current()
     if ctx is not None:
         ctx.cache = result

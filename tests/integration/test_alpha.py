@@ -171,13 +171,13 @@ def test_patch_rejects_unknown_fields_and_bad_types(api: httpx.Client) -> None:
 def test_balance(api: httpx.Client, world: World) -> None:
     world.alpha.add(
         alpha.recipient(
-            id="BAL0000001", email="bal@example.com", firstname="B", surname="C", balance=1234
+            id="BAL0000001", email="bal@example.com", firstname="B", surname="C", balance=1357
         )
     )
     body = api.get(f"{BASE}/BAL0000001/balance").json()
-    assert body["points"] == 1234
-    assert body["available_points"] == 1234
-    assert body["value"] == {"amount": "12.34", "currency": "GBP"}
+    assert body["points"] == 1357
+    assert body["available_points"] == 1357
+    assert body["value"] == {"amount": "13.57", "currency": "GBP"}
 
 
 def test_earn_and_redeem_are_501_and_release_the_key(api: httpx.Client) -> None:

@@ -113,7 +113,7 @@ def test_20_concurrent_identical_requests_apply_once(
 def chaos_gateway(world: World, redis_url: str) -> Iterator[str]:
     """A gateway whose breakers reopen quickly, so injected 500s do not stall the run."""
     config = world.config_yaml(redis_url=redis_url, circuit_open_seconds=0.05)
-    yield world.servers.add(create_app(parse_settings(config)))
+    return world.servers.add(create_app(parse_settings(config)))
 
 
 def _until_final(

@@ -29,6 +29,7 @@ from gateway.domain.errors import (
 )
 from gateway.domain.models import ActivityPage, Balance, Member, Offer, Redemption, Transaction
 from gateway.domain.pagination import newest_first_page
+from gateway.infra import metrics
 from gateway.infra.store import Store
 from gateway.infra.tokens import Token, TokenCache
 from gateway.settings import AuthSettings, ProgramSettings
@@ -137,7 +138,12 @@ class ShopYourWayConnector(Connector):
         self._client_id = auth.client_id or ""
         self._token_url = auth.token_url or ""
         self._private_key = oauth.load_private_key(auth)
-        self.tokens = TokenCache(store, program.id, self._fetch_token)
+        self.tokens = TokenCache(
+            store,
+            program.id,
+            self._fetch_token,
+            on_event=lambda result: metrics.TOKEN_CACHE.labels(program.id, result).inc(),
+        )
 
     @staticmethod
     def check_auth(auth: AuthSettings) -> str | None:
@@ -217,6 +223,11 @@ class ShopYourWayConnector(Connector):
                 "ShopYourWay failed to answer.",
                 upstream=UpstreamDetail(provider=PROVIDER, status=response.status_code),
                 outcome="ambiguous" if write else "not_sent",
+            )
+        if response.status_code in (401, 403):
+            raise UpstreamUnavailable(
+                "ShopYourWay refused the gateway's request.",
+                upstream=UpstreamDetail(provider=PROVIDER, status=response.status_code),
             )
         if response.status_code != 200:
             raise UpstreamRejected(

@@ -63,6 +63,10 @@ def create_member_error(status: str, text: str) -> GatewayError:
         return MemberAlreadyEnrolled(
             "ShopYourWay already has a member with these details.", upstream=up
         )
+    if code == "99" and not is_member_data(text):
+        # REQUESTOR ID / MESSAGE VERSION / STORE NUMBER ...: the program's settings, not the
+        # caller's data
+        return UpstreamRejected("ShopYourWay rejected the program's request settings.", upstream=up)
     if code in ("63", "71", "80", "81", "83", "84", "85", "92", "99"):
         return InvalidRequest(
             "ShopYourWay rejected the member's details.",
@@ -75,6 +79,33 @@ def create_member_error(status: str, text: str) -> GatewayError:
             "ShopYourWay could not enroll the member right now.", upstream=up
         )
     return UpstreamRejected("ShopYourWay rejected the enrollment.", upstream=up)
+
+
+_MEMBER_DATA = (
+    "first name",
+    "last name",
+    "email",
+    "phone",
+    "zip",
+    "address",
+    "state",
+    "country",
+    "dob",
+    "pin number",
+    "name",
+    "prefix",
+    "suffix",
+    "middle initial",
+)
+_SETTINGS_TEXT = ("club email status", "club membership created by")
+
+
+def is_member_data(text: str) -> bool:
+    """Does a CreateMember 99 text speak of the member's data (else of our settings)?"""
+    lowered = text.lower()
+    for setting in _SETTINGS_TEXT:
+        lowered = lowered.replace(setting, "")
+    return any(word in lowered for word in _MEMBER_DATA)
 
 
 def _field_of(code: str, text: str) -> str:

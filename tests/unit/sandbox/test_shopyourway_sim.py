@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from authlib.jose import jwt
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 from litestar.testing import TestClient
 
 from gateway.sandbox.common import DroppedConnection, Faults
@@ -68,8 +69,7 @@ def assertion(
     iat = now_ms() if iat is None else iat
     exp = iat + 5 * 60_000 if exp is None else exp
     claims = {"iss": iss, "scope": "", "aud": aud, "iat": iat, "exp": exp}
-    signed: bytes = jwt.encode({"alg": "RS256", "typ": "JWT"}, claims, key)
-    return signed.decode()
+    return jwt.encode({"alg": "RS256", "typ": "JWT"}, claims, RSAKey.import_key(key))
 
 
 def request_token(client: TestClient[Any], token_assertion: str, **extra: str) -> Any:
