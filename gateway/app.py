@@ -13,6 +13,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server
 
 from gateway import __version__
+from gateway.api.aggregates import AggregateController
 from gateway.api.auth import ApiKeyMiddleware
 from gateway.api.edge import Edge
 from gateway.api.members import MemberController
@@ -24,6 +25,7 @@ from gateway.api.system import healthz, openapi_document, prometheus_metrics, re
 from gateway.infra.embedded_redis import EmbeddedRedis
 from gateway.infra.logging import configure as configure_logging
 from gateway.infra.store import Store
+from gateway.services.aggregates import AggregateService
 from gateway.services.balances import BalanceService
 from gateway.services.programs import ProgramDirectory
 from gateway.services.writes import WriteService
@@ -74,6 +76,7 @@ def create_litestar(settings: Settings, store: Store | None = None) -> Litestar:
             directory=directory,
             balances=balances,
             writes=WriteService(balances),
+            aggregates=AggregateService(settings.aggregates, directory, balances),
         )
         app.state.settings = settings
         app.state.directory = directory
@@ -90,7 +93,14 @@ def create_litestar(settings: Settings, store: Store | None = None) -> Litestar:
         ApiKeyMiddleware,
         exclude=["^/healthz", "^/readyz", "^/metrics", "^/docs", "^/openapi.json"],
     )
-    handlers: list[Any] = [ProgramController, MemberController, PointsController, healthz, readyz]
+    handlers: list[Any] = [
+        ProgramController,
+        MemberController,
+        PointsController,
+        AggregateController,
+        healthz,
+        readyz,
+    ]
     if settings.server.docs:
         handlers.append(openapi_document)
     if settings.server.metrics_public:

@@ -52,6 +52,14 @@ class IdempotencySettings(_Section):
     lease_seconds: int = 30
 
 
+class AggregateSettings(_Section):
+    """The BFF endpoints (overview, wallet)."""
+
+    part_deadline_seconds: float = 2.0
+    recent_activity: int = 5
+    wallet_max_items: int = 20
+
+
 class ClientSettings(_Section):
     id: str
     api_key_sha256: str
@@ -119,6 +127,7 @@ class Settings(_Section):
     redis: RedisSettings = msgspec.field(default_factory=RedisSettings)
     logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)
     idempotency: IdempotencySettings = msgspec.field(default_factory=IdempotencySettings)
+    aggregates: AggregateSettings = msgspec.field(default_factory=AggregateSettings)
     clients: list[ClientSettings] = msgspec.field(default_factory=list)
     programs: list[ProgramSettings] = msgspec.field(default_factory=list)
 
@@ -248,5 +257,12 @@ def _check(settings: Settings) -> None:
         raise ConfigError("idempotency.retention_seconds: must be >= 60")
     if settings.idempotency.lease_seconds < 1:
         raise ConfigError("idempotency.lease_seconds: must be >= 1")
+    agg = settings.aggregates
+    if agg.part_deadline_seconds <= 0:
+        raise ConfigError("aggregates.part_deadline_seconds: must be > 0")
+    if not 1 <= agg.recent_activity <= 100:
+        raise ConfigError("aggregates.recent_activity: between 1 and 100")
+    if not 1 <= agg.wallet_max_items <= 100:
+        raise ConfigError("aggregates.wallet_max_items: between 1 and 100")
     if settings.server.max_body_bytes < 1024:
         raise ConfigError("server.max_body_bytes: must be >= 1024")

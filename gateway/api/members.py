@@ -17,6 +17,7 @@ from gateway.connectors.base import MemberLookup, ProfileReader, require
 from gateway.domain.commands import EnrollRequest, MemberPatchRequest
 from gateway.domain.errors import FieldError, InvalidRequest, OperationNotSupported
 from gateway.domain.models import Member, MemberList
+from gateway.infra.logging import strip_secrets
 from gateway.services.writes import WriteContext
 
 IdempotencyKey = Annotated[
@@ -43,6 +44,14 @@ MemberPin = Annotated[
     ),
 ]
 LOOKUP_KEYS = ("email", "phone", "card_number")
+
+
+def provider_data(include: str | None, payload: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The provider's payload, without credentials, when ``?include=provider_data`` asks."""
+    if not wants_provider_data(include) or payload is None:
+        return None
+    shown: dict[str, Any] = strip_secrets(payload)
+    return shown
 
 
 def wants_provider_data(include: str | None) -> bool:
@@ -128,9 +137,8 @@ class MemberController(Controller):
                 f"it supports: {', '.join(connector.lookup_keys)}."
             )
         members = await finder.lookup(key, value.strip())
-        keep = wants_provider_data(include)
         for member in members:
-            member.provider_data = member.provider_data if keep else None
+            member.provider_data = provider_data(include, member.provider_data)
         return MemberList(data=members)
 
     @get(
@@ -149,8 +157,7 @@ class MemberController(Controller):
     ) -> Member:
         connector = services(request).directory.connector(caller_of(request), program)
         member = await require(connector, "profile", ProfileReader).get_member(member_id, pin=pin)
-        if not wants_provider_data(include):
-            member.provider_data = None
+        member.provider_data = provider_data(include, member.provider_data)
         return member
 
     @patch(

@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from gateway.api.auth import authorize, caller_of
 from gateway.api.idempotent import Outcome, run_write
-from gateway.api.members import IdempotencyKey, Include, MemberPin, wants_provider_data
+from gateway.api.members import IdempotencyKey, Include, MemberPin, provider_data
 from gateway.api.openapi import CACHE_HEADERS, READ, REPLAYED, WRITE, problems
 from gateway.api.state import services
 from gateway.connectors.base import ActivityReader, OfferReader, require
@@ -61,8 +61,7 @@ class PointsController(Controller):
         svc = services(request)
         connector = svc.directory.connector(caller_of(request), program)
         read = await svc.balances.read(connector, member_id, no_cache=_no_cache(request), pin=pin)
-        if not wants_provider_data(include):
-            read.balance.provider_data = None
+        read.balance.provider_data = provider_data(include, read.balance.provider_data)
         return Response(
             read.balance,
             headers={
@@ -171,8 +170,7 @@ class PointsController(Controller):
             since=_utc(since, "since"), until=_utc(until, "until"), limit=limit, cursor=cursor
         )
         page = await reader.activity(member_id, query)
-        if not wants_provider_data(include):
-            page.provider_data = None
+        page.provider_data = provider_data(include, page.provider_data)
         return page
 
     @get(

@@ -8,6 +8,7 @@ import msgspec
 from litestar.connection import ASGIConnection
 
 from gateway.infra.store import Store
+from gateway.services.aggregates import AggregateService
 from gateway.services.balances import BalanceService
 from gateway.services.programs import ProgramDirectory
 from gateway.services.writes import WriteService
@@ -20,6 +21,7 @@ class Services(msgspec.Struct):
     directory: ProgramDirectory
     balances: BalanceService
     writes: WriteService
+    aggregates: AggregateService
 
 
 def services(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:

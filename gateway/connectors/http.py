@@ -108,6 +108,47 @@ class UpstreamClient:
         after errors where nothing was sent. At most ``retries.max_retries`` retries, with
         full-jitter backoff, and only while the retry budget allows.
         """
+        ctx = context.current()
+        if ctx is not None and ctx.coalesce_reads and method == "GET" and not write:
+            key = (self.program.id, path, content)
+            shared = ctx.read_memo.get(key)
+            if shared is None:
+                shared = ctx.read_memo[key] = asyncio.ensure_future(
+                    self._request(
+                        method,
+                        path,
+                        operation=operation,
+                        write=write,
+                        json=json,
+                        content=content,
+                        data=data,
+                        headers=headers,
+                    )
+                )
+            return await asyncio.shield(shared)
+        return await self._request(
+            method,
+            path,
+            operation=operation,
+            write=write,
+            json=json,
+            content=content,
+            data=data,
+            headers=headers,
+        )
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        write: bool,
+        json: Any,
+        content: bytes | None,
+        data: dict[str, str] | None,
+        headers: dict[str, str] | None,
+    ) -> httpx.Response:
         self.budget.record_call()
         attempt = 0
         while True:

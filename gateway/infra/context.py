@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
+from typing import Any
 
 import msgspec
 
@@ -23,6 +24,9 @@ class RequestContext(msgspec.Struct):
     upstream_calls: list[UpstreamCall] = msgspec.field(default_factory=list)
     cache: str | None = None
     idempotency: str | None = None
+    #: set by aggregates: identical upstream GETs within this request are made once
+    coalesce_reads: bool = False
+    read_memo: dict[Any, Any] = msgspec.field(default_factory=dict)
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("lg_request", default=None)

@@ -111,6 +111,35 @@ def scrub(value: Any, key: str | None = None) -> Any:
     return value
 
 
+_SECRETS = {
+    "authorization",
+    "apikey",
+    "token",
+    "accesstoken",
+    "refreshtoken",
+    "password",
+    "pass",
+    "passwd",
+    "secret",
+    "clientsecret",
+    "privatekey",
+    "pin",
+    "pinnumber",
+    "assertion",
+}
+
+
+def strip_secrets(value: Any) -> Any:
+    """``value`` without credentials (the member's own data stays): for ``provider_data``."""
+    if isinstance(value, dict):
+        return {
+            k: MASK if _normal(str(k)) in _SECRETS else strip_secrets(v) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [strip_secrets(v) for v in value]
+    return value
+
+
 def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """structlog processor: remove PII and secrets by key name and by value pattern."""
     return {

@@ -162,6 +162,7 @@ class World:
         lease_seconds: int = 30,
         circuit_open_seconds: float = 30,
         key_prefix: str = "lg",
+        part_deadline_seconds: float = 2.0,
     ) -> str:
         """A gateway configuration for this world, in the documented file format."""
         key_hash = hashlib.sha256(api_key.encode()).hexdigest()
@@ -178,6 +179,8 @@ logging:
   output: {self.log_output}
 idempotency:
   lease_seconds: {lease_seconds}
+aggregates:
+  part_deadline_seconds: {part_deadline_seconds}
 clients:
   - id: demo
     api_key_sha256: {key_hash}

@@ -15,7 +15,7 @@ import structlog
 from redis.exceptions import RedisError
 
 from gateway.connectors.base import BalanceReader, Connector, require
-from gateway.domain.errors import GatewayError
+from gateway.domain.errors import GatewayError, UpstreamTimeout
 from gateway.domain.models import Balance
 from gateway.infra import context, metrics
 from gateway.infra.store import CachedBalance, Store
@@ -99,6 +99,11 @@ class BalanceService:
         self._inflight[key] = future
         try:
             balance = await reader.balance(member_id, pin=pin)
+        except asyncio.CancelledError:
+            # This caller gave up (e.g. an aggregate part's deadline); others were waiting.
+            future.set_exception(UpstreamTimeout("The shared balance read was abandoned."))
+            future.exception()
+            raise
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # mark retrieved: no "never retrieved" warning without waiters
