@@ -8,10 +8,12 @@ an email or card number never appears in Redis key names.
 from __future__ import annotations
 
 import hashlib
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 import redis.asyncio as redis
+from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.sentinel import Sentinel
 
 ClaimState = Literal["new", "recovered", "completed", "in_progress", "conflict"]
 
@@ -86,6 +88,31 @@ _cached_balance = msgspec.msgpack.Decoder(CachedBalance)
 _msgpack = msgspec.msgpack.Encoder()
 
 
+_TIMEOUTS: dict[str, Any] = {"socket_connect_timeout": 2, "socket_timeout": 2}
+
+
+def connect(url: str) -> Any:
+    """A redis-py asyncio client for a plain, Sentinel or Cluster URL."""
+    scheme, _, rest = url.partition("://")
+    if scheme in ("redis+sentinel", "rediss+sentinel"):
+        credentials, _, hosts_and_path = rest.rpartition("@")
+        hosts, _, path = hosts_and_path.partition("/")
+        master, _, db = path.partition("/")
+        password = credentials.partition(":")[2] or None
+        nodes = []
+        for host in hosts.split(","):
+            name, _, port = host.partition(":")
+            nodes.append((name, int(port or 26379)))
+        sentinel = Sentinel(  # type: ignore[no-untyped-call]
+            nodes, password=password, ssl=scheme.startswith("rediss"), db=int(db or 0), **_TIMEOUTS
+        )
+        return sentinel.master_for(master or "mymaster")
+    if scheme in ("redis+cluster", "rediss+cluster"):
+        plain = ("rediss" if scheme.startswith("rediss") else "redis") + "://" + rest
+        return RedisCluster.from_url(plain, **_TIMEOUTS)
+    return redis.Redis.from_url(url, health_check_interval=30, **_TIMEOUTS)
+
+
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:32]
 
@@ -93,7 +120,7 @@ def _digest(value: str) -> str:
 class Store:
     """The gateway's Redis: balance cache and idempotency records."""
 
-    def __init__(self, client: redis.Redis, prefix: str = "lg") -> None:
+    def __init__(self, client: Any, prefix: str = "lg") -> None:
         self.redis = client
         self.prefix = prefix
         self._claim = client.register_script(_CLAIM)
@@ -103,10 +130,10 @@ class Store:
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "lg") -> Store:
-        client = redis.Redis.from_url(
-            url, socket_connect_timeout=2, socket_timeout=2, health_check_interval=30
-        )
-        return cls(client, prefix)
+        """``redis://``, ``rediss://``, ``unix://``; Sentinel as
+        ``redis+sentinel://[:password@]host:26379,host2:26379/<master>/<db>``; Cluster as
+        ``redis+cluster://host:6379`` (``rediss+cluster://`` for TLS)."""
+        return cls(connect(url), prefix)
 
     async def aclose(self) -> None:
         await self.redis.aclose()
