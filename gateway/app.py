@@ -23,6 +23,7 @@ from gateway.api.programs import ProgramController
 from gateway.api.state import Services
 from gateway.api.system import healthz, openapi_document, prometheus_metrics, readyz
 from gateway.infra.embedded_redis import EmbeddedRedis
+from gateway.infra.identity import MemberTokens
 from gateway.infra.logging import configure as configure_logging
 from gateway.infra.store import Store
 from gateway.services.aggregates import AggregateService
@@ -77,6 +78,7 @@ def create_litestar(settings: Settings, store: Store | None = None) -> Litestar:
             balances=balances,
             writes=WriteService(balances),
             aggregates=AggregateService(settings.aggregates, directory, balances),
+            identity=MemberTokens(settings.identity) if settings.identity else None,
         )
         app.state.settings = settings
         app.state.directory = directory
@@ -84,6 +86,8 @@ def create_litestar(settings: Settings, store: Store | None = None) -> Litestar:
             yield
         finally:
             await directory.aclose()
+            if app.state.services.identity is not None:
+                await app.state.services.identity.aclose()
             if store is None:
                 await own_store.aclose()
             if embedded is not None:

@@ -60,11 +60,42 @@ class AggregateSettings(_Section):
     wallet_max_items: int = 20
 
 
+class RateLimitSettings(_Section):
+    """At most ``requests`` per ``per_seconds`` (a burst of ``requests`` is allowed)."""
+
+    requests: int
+    per_seconds: float = 1.0
+
+
+class IdentitySettings(_Section):
+    """End-user JWTs (member-scoped access) from an identity provider."""
+
+    issuer: str
+    audience: str
+    jwks_url: str | None = None
+    #: static public keys (PEM or JWK JSON), instead of or besides ``jwks_url``
+    keys: list[str] = msgspec.field(default_factory=list)
+    algorithms: list[str] = msgspec.field(default_factory=lambda: ["RS256", "ES256"])
+    leeway_seconds: int = 60
+    #: claim listing the memberships the token may touch: "program:member_id" strings or
+    #: {"program": ..., "member_id": ...} objects
+    memberships_claim: str = "memberships"
+    #: claim with the token's scopes (space-separated string or list)
+    scopes_claim: str = "scope"
+    #: scopes a member token may ever carry (its own claim can only narrow this)
+    allowed_scopes: list[Scope] = msgspec.field(default_factory=lambda: ["members:read"])
+    jwks_cache_seconds: int = 300
+    rate_limit: RateLimitSettings | None = None
+
+
 class ClientSettings(_Section):
     id: str
     api_key_sha256: str
     programs: list[str]
     scopes: list[Scope]
+    rate_limit: RateLimitSettings | None = None
+    #: program id -> a tighter limit for this client on that program
+    program_rate_limits: dict[str, RateLimitSettings] = msgspec.field(default_factory=dict)
 
     def allows_program(self, program_id: str) -> bool:
         return "*" in self.programs or program_id in self.programs
@@ -128,6 +159,7 @@ class Settings(_Section):
     logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)
     idempotency: IdempotencySettings = msgspec.field(default_factory=IdempotencySettings)
     aggregates: AggregateSettings = msgspec.field(default_factory=AggregateSettings)
+    identity: IdentitySettings | None = None
     clients: list[ClientSettings] = msgspec.field(default_factory=list)
     programs: list[ProgramSettings] = msgspec.field(default_factory=list)
 
@@ -253,10 +285,37 @@ def _check(settings: Settings) -> None:
         for j, program_id in enumerate(client.programs):
             if program_id != "*" and program_id not in seen:
                 raise ConfigError(f"{where}.programs[{j}]: unknown program {program_id!r}")
+        limits = {"rate_limit": client.rate_limit} if client.rate_limit else {}
+        limits.update(
+            {f"program_rate_limits.{k}": v for k, v in client.program_rate_limits.items()}
+        )
+        for name, limit in limits.items():
+            if limit.requests < 1 or limit.per_seconds <= 0:
+                raise ConfigError(f"{where}.{name}: requests >= 1 and per_seconds > 0")
+        for program_id in client.program_rate_limits:
+            if program_id not in seen:
+                raise ConfigError(f"{where}.program_rate_limits.{program_id}: unknown program")
     if settings.idempotency.retention_seconds < 60:
         raise ConfigError("idempotency.retention_seconds: must be >= 60")
     if settings.idempotency.lease_seconds < 1:
         raise ConfigError("idempotency.lease_seconds: must be >= 1")
+    identity = settings.identity
+    if identity is not None:
+        if not identity.jwks_url and not identity.keys:
+            raise ConfigError("identity.jwks_url: give jwks_url or keys")
+        if not 0 <= identity.leeway_seconds <= 300:
+            raise ConfigError("identity.leeway_seconds: between 0 and 300")
+        bad = set(identity.algorithms) - {
+            "RS256",
+            "RS384",
+            "RS512",
+            "PS256",
+            "ES256",
+            "ES384",
+            "EdDSA",
+        }
+        if bad or not identity.algorithms:
+            raise ConfigError(f"identity.algorithms: asymmetric algorithms only ({sorted(bad)})")
     agg = settings.aggregates
     if agg.part_deadline_seconds <= 0:
         raise ConfigError("aggregates.part_deadline_seconds: must be > 0")

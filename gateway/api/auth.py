@@ -10,8 +10,16 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from gateway.domain.errors import Forbidden, IdempotencyKeyMissing, InvalidRequest, Unauthorized
+from gateway.api.ratelimit import enforce
+from gateway.domain.errors import (
+    Forbidden,
+    IdempotencyKeyMissing,
+    InvalidRequest,
+    MemberNotFound,
+    Unauthorized,
+)
 from gateway.infra import context
+from gateway.infra.identity import MemberCaller, looks_like_jwt
 from gateway.services.programs import ProgramDirectory
 from gateway.settings import ClientSettings, Scope, Settings
 
@@ -41,7 +49,12 @@ class ApiKeyMiddleware(AbstractAuthenticationMiddleware):
                 headers={"WWW-Authenticate": 'Bearer realm="loyalty-gateway"'},
             )
         settings: Settings = connection.app.state.settings
-        client = find_client(settings, key.strip())
+        identity = connection.app.state.services.identity
+        client: ClientSettings | None
+        if identity is not None and looks_like_jwt(key.strip()):
+            client = await identity.verify(key.strip())
+        else:
+            client = find_client(settings, key.strip())
         if client is None:
             raise Unauthorized(
                 "The API key is not valid.",
@@ -52,6 +65,10 @@ class ApiKeyMiddleware(AbstractAuthenticationMiddleware):
         ctx = context.current()
         if ctx is not None:
             ctx.client_id = client.id
+        if client.rate_limit is not None:
+            await enforce(
+                connection.app.state.services.store, client.id, "client", client.rate_limit
+            )
         return AuthenticationResult(user=client, auth=None)
 
 
@@ -62,7 +79,9 @@ def caller_of(connection: ASGIConnection[Any, Any, Any, Any]) -> ClientSettings:
     return user
 
 
-def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+async def authorize(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
     """Guard: program visible to the caller (else 404), then scope (403), then the key header.
 
     Runs before the body is parsed, so a caller learns about access before input problems.
@@ -75,6 +94,16 @@ def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRoute
         ctx = context.current()
         if ctx is not None:
             ctx.program = program
+        limit = caller.program_rate_limits.get(program)
+        if limit is not None:
+            await enforce(connection.app.state.services.store, caller.id, program, limit)
+    if isinstance(caller, MemberCaller) and program is not None:
+        member_id = connection.path_params.get("member_id")
+        if member_id is None:
+            # lookups and enrollment reach beyond the token's own memberships
+            raise Forbidden("A member token can only reach its own memberships.")
+        if not caller.owns(program, member_id):
+            raise MemberNotFound("No such member for this token.")
     scope: Scope | None = handler.opt.get("scope")
     if scope is not None and scope not in caller.scopes:
         raise Forbidden(f"This client lacks the scope {scope!r}.")

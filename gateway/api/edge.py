@@ -49,6 +49,10 @@ class Edge:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", rid.encode()))
+                present = {name.lower() for name, _ in headers}
+                for name, value in ctx.response_headers.items():
+                    if name.lower().encode() not in present:
+                        headers.append((name.lower().encode(), value.encode()))
                 message["headers"] = headers
             await send(message)
 

@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 from litestar.connection import ASGIConnection
 
+from gateway.infra.identity import MemberTokens
 from gateway.infra.store import Store
 from gateway.services.aggregates import AggregateService
 from gateway.services.balances import BalanceService
@@ -22,6 +23,7 @@ class Services(msgspec.Struct):
     balances: BalanceService
     writes: WriteService
     aggregates: AggregateService
+    identity: MemberTokens | None = None
 
 
 def services(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:

@@ -26,6 +26,8 @@ class RequestContext(msgspec.Struct):
     idempotency: str | None = None
     #: set by aggregates: identical upstream GETs within this request are made once
     coalesce_reads: bool = False
+    #: headers every answer to this request carries (e.g. RateLimit)
+    response_headers: dict[str, str] = msgspec.field(default_factory=dict)
     read_memo: dict[Any, Any] = msgspec.field(default_factory=dict)
 
 

@@ -31,6 +31,13 @@ class Claim(msgspec.Struct):
     response: StoredResponse | None = None
 
 
+class RateDecision(msgspec.Struct):
+    allowed: bool
+    remaining: int
+    retry_after_ms: int
+    reset_ms: int
+
+
 class CachedBalance(msgspec.Struct):
     stored_at: float
     body: bytes
@@ -82,6 +89,24 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 
+# GCRA (generic cell rate algorithm) in one call. KEYS[1]; ARGV emission_ms, tolerance_ms.
+# Returns {allowed, remaining, retry_after_ms, reset_ms}; server time keeps replicas in step.
+_GCRA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local emission = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+if tat - now > tolerance then
+  return {0, 0, tat - now - tolerance, tat - now}
+end
+local new_tat = tat + emission
+redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil(new_tat - now) + 1000)
+local remaining = math.floor((tolerance + emission - (new_tat - now)) / emission)
+return {1, remaining, 0, new_tat - now}
+"""
+
 _headers_codec = msgspec.json.Decoder(dict[str, str])
 _encode = msgspec.json.encode
 _cached_balance = msgspec.msgpack.Decoder(CachedBalance)
@@ -127,6 +152,7 @@ class Store:
         self._finish = client.register_script(_FINISH)
         self._release = client.register_script(_RELEASE)
         self._compare_and_delete = client.register_script(_COMPARE_AND_DELETE)
+        self._gcra = client.register_script(_GCRA)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "lg") -> Store:
@@ -242,3 +268,11 @@ class Store:
     async def get_note(self, program: str, kind: str, name: str) -> bytes | None:
         raw = await self.redis.get(self.note_key(program, kind, name))
         return raw if isinstance(raw, bytes) else None
+
+    # -- rate limits ----------------------------------------------------------------------
+    async def rate_limit(self, name: str, emission_ms: float, tolerance_ms: float) -> RateDecision:
+        key = f"{self.prefix}:rl:{{{name}}}"
+        allowed, remaining, retry_ms, reset_ms = await self._gcra(
+            keys=[key], args=[emission_ms, tolerance_ms]
+        )
+        return RateDecision(bool(allowed), int(remaining), int(retry_ms), int(reset_ms))

@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from gateway.sandbox import alpha, cpextender, irt, shopyourway
+from gateway.sandbox import alpha, cpextender, identity, irt, shopyourway
 from gateway.sandbox.common import drop_on_fault
 from gateway.sandbox.runner import ServerThread
 from gateway.sandbox.shopyourway_keys import DEMO_PRIVATE_KEY_PEM, DEMO_PUBLIC_KEY_PEM
@@ -25,6 +25,7 @@ SYW_CLIENT_ID = "DEMO_PARTNER"
 SYW_REQUESTOR_ID = "DEMO"
 DEMO_API_KEY = "demo-key-for-the-sandbox-only"
 READER_KEY = "reader-" + DEMO_API_KEY  # a second client: alpha-store, members:read only
+LIMITED_KEY = "limited-" + DEMO_API_KEY  # a third client: 10 requests per minute
 
 
 def _us_date(days_ago: int) -> str:
@@ -133,6 +134,8 @@ class World:
         self.alpha_url = "http://127.0.0.1:9"
         self.irt_url = "http://127.0.0.1:9"
         self.syw_url = "http://127.0.0.1:9"
+        self.idp = identity.IdentityProvider()
+        self.idp_url = "http://127.0.0.1:9"
         #: logging of every gateway configured from this world (tests send it to a file)
         self.log_level = "warning"
         self.log_output = "stdout"
@@ -147,6 +150,7 @@ class World:
         shopyourway.seed_shopyourway(self.syw)
         self.syw_url = self.servers.add(drop_on_fault(shopyourway.create_app(self.syw)))
         self.syw.token_url = self.syw_token_url
+        self.idp_url = self.servers.add(identity.create_app(self.idp))
         return self
 
     @property
@@ -181,6 +185,11 @@ idempotency:
   lease_seconds: {lease_seconds}
 aggregates:
   part_deadline_seconds: {part_deadline_seconds}
+identity:
+  issuer: {identity.ISSUER}
+  audience: {identity.AUDIENCE}
+  jwks_url: {self.idp_url}/.well-known/jwks.json
+  allowed_scopes: [members:read, points:redeem]
 clients:
   - id: demo
     api_key_sha256: {key_hash}
@@ -190,6 +199,11 @@ clients:
     api_key_sha256: {hashlib.sha256(("reader-" + api_key).encode()).hexdigest()}
     programs: [alpha-store]
     scopes: [members:read]
+  - id: limited
+    api_key_sha256: {hashlib.sha256(("limited-" + api_key).encode()).hexdigest()}
+    programs: ["*"]
+    scopes: [members:read]
+    rate_limit: {{requests: 10, per_seconds: 60}}
 programs:
   - id: cafe-rewards
     name: Cafe Rewards

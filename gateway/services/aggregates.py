@@ -22,9 +22,10 @@ from gateway.connectors.base import (
     require,
 )
 from gateway.domain.commands import ActivityQuery
-from gateway.domain.errors import GatewayError, UpstreamTimeout
+from gateway.domain.errors import GatewayError, MemberNotFound, UpstreamTimeout
 from gateway.domain.models import Money
 from gateway.infra import context
+from gateway.infra.identity import MemberCaller
 from gateway.services.balances import BalanceRead, BalanceService
 from gateway.services.programs import ProgramDirectory
 from gateway.settings import AggregateSettings, ClientSettings
@@ -106,6 +107,8 @@ class AggregateService:
         async def one(program_id: str, member_id: str) -> WalletItemResult:
             async def read() -> BalanceRead:
                 connector = self.directory.connector(caller, program_id)
+                if isinstance(caller, MemberCaller) and not caller.owns(program_id, member_id):
+                    raise MemberNotFound("No such member for this token.")
                 return await self.balances.read(connector, member_id, no_cache=False)
 
             return WalletItemResult(program_id, member_id, await _within(deadline, "balance", read))
