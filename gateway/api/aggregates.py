@@ -18,7 +18,7 @@ from gateway.api.auth import authorize, caller_of
 from gateway.api.members import MemberPin
 from gateway.api.openapi import READ, problems
 from gateway.api.problems import Problem, problem_of
-from gateway.api.state import services
+from gateway.api.state import connector_for, services
 from gateway.domain.errors import FieldError, GatewayError, InvalidRequest
 from gateway.domain.models import ActivityEntry, Balance, Member, Money, Offer
 from gateway.services.aggregates import totals
@@ -119,7 +119,7 @@ class AggregateController(Controller):
         pin: MemberPin = None,
     ) -> Response[Overview]:
         svc = services(request)
-        connector = svc.directory.connector(caller_of(request), program)
+        connector = connector_for(request, program)
         result = await svc.aggregates.overview(connector, member_id, pin)
         member = (
             MemberPart(error=problem_of(result.member))

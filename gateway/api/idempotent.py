@@ -116,8 +116,9 @@ async def run_write(
             # A defect of ours, possibly after the provider applied the write: keep the key
             # locked and let the next retry reconcile.
             _log.error("write_failed_unexpectedly", exc_type=type(exc).__name__)
-            await _settle(svc.store.mark_unknown(record, owner, _stored(error), retention_ms))
-            return _respond(_stored(error), replayed=False)
+            stored = _stored(error)
+            await _settle(svc.store.mark_unknown(record, owner, stored, retention_ms))
+            return _respond(stored, replayed=False)
         if error.outcome == "not_sent":
             await _settle(svc.store.release(record, owner))
             raise error from None
@@ -129,10 +130,12 @@ async def run_write(
                     upstream=error.upstream,
                 )
             metrics.IDEMPOTENCY.labels("unknown").inc()
-            await _settle(svc.store.mark_unknown(record, owner, _stored(error), retention_ms))
-            return _respond(_stored(error), replayed=False)
-        await _settle(svc.store.complete(record, owner, _stored(error), retention_ms))
-        return _respond(_stored(error), replayed=False)
+            stored = _stored(error)
+            await _settle(svc.store.mark_unknown(record, owner, stored, retention_ms))
+            return _respond(stored, replayed=False)
+        stored = _stored(error)
+        await _settle(svc.store.complete(record, owner, stored, retention_ms))
+        return _respond(stored, replayed=False)
     stored = StoredResponse(
         status=status,
         headers={"content-type": "application/json", **headers},

@@ -9,10 +9,10 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
-from gateway.api.auth import authorize, caller_of
+from gateway.api.auth import authorize
 from gateway.api.idempotent import Outcome, run_write
 from gateway.api.openapi import READ, REPLAYED, WRITE, problems
-from gateway.api.state import services
+from gateway.api.state import connector_for, services
 from gateway.connectors.base import MemberLookup, ProfileReader, require
 from gateway.domain.commands import EnrollRequest, MemberPatchRequest
 from gateway.domain.errors import FieldError, InvalidRequest, OperationNotSupported
@@ -94,7 +94,7 @@ class MemberController(Controller):
         pin: MemberPin = None,
     ) -> Response[Member]:
         svc = services(request)
-        connector = svc.directory.connector(caller_of(request), program)
+        connector = connector_for(request, program)
 
         async def write(ctx: WriteContext) -> Outcome:
             member = await svc.writes.enroll(connector, data, ctx, pin)
@@ -129,7 +129,7 @@ class MemberController(Controller):
                 ],
             )
         key, value = next(iter(given.items()))
-        connector = services(request).directory.connector(caller_of(request), program)
+        connector = connector_for(request, program)
         finder = require(connector, "lookup", MemberLookup)
         if key not in connector.lookup_keys:
             raise OperationNotSupported(
@@ -155,7 +155,7 @@ class MemberController(Controller):
         include: Include = None,
         pin: MemberPin = None,
     ) -> Member:
-        connector = services(request).directory.connector(caller_of(request), program)
+        connector = connector_for(request, program)
         member = await require(connector, "profile", ProfileReader).get_member(member_id, pin=pin)
         member.provider_data = provider_data(include, member.provider_data)
         return member
@@ -176,7 +176,7 @@ class MemberController(Controller):
         pin: MemberPin = None,
     ) -> Member:
         svc = services(request)
-        connector = svc.directory.connector(caller_of(request), program)
+        connector = connector_for(request, program)
         member = await svc.writes.update(connector, member_id, data.as_patch(), pin)
         member.provider_data = None
         return member

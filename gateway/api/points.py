@@ -8,11 +8,11 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from gateway.api.auth import authorize, caller_of
+from gateway.api.auth import authorize
 from gateway.api.idempotent import Outcome, run_write
 from gateway.api.members import IdempotencyKey, Include, MemberPin, provider_data
 from gateway.api.openapi import CACHE_HEADERS, READ, REPLAYED, WRITE, problems
-from gateway.api.state import services
+from gateway.api.state import connector_for, services
 from gateway.connectors.base import ActivityReader, OfferReader, require
 from gateway.domain.commands import ActivityQuery, EarnRequest, RedemptionRequest
 from gateway.domain.errors import FieldError, InvalidRequest
@@ -59,7 +59,7 @@ class PointsController(Controller):
         pin: MemberPin = None,
     ) -> Response[Balance]:
         svc = services(request)
-        connector = svc.directory.connector(caller_of(request), program)
+        connector = connector_for(request, program)
         read = await svc.balances.read(connector, member_id, no_cache=_no_cache(request), pin=pin)
         read.balance.provider_data = provider_data(include, read.balance.provider_data)
         return Response(
@@ -89,7 +89,7 @@ class PointsController(Controller):
         pin: MemberPin = None,
     ) -> Response[Transaction]:
         svc = services(request)
-        connector = svc.directory.connector(caller_of(request), program)
+        connector = connector_for(request, program)
 
         async def write(ctx: WriteContext) -> Outcome:
             return 201, await svc.writes.earn(connector, member_id, data, ctx, pin), {}
@@ -114,7 +114,7 @@ class PointsController(Controller):
         pin: MemberPin = None,
     ) -> Response[Redemption]:
         svc = services(request)
-        connector = svc.directory.connector(caller_of(request), program)
+        connector = connector_for(request, program)
 
         async def write(ctx: WriteContext) -> Outcome:
             return 201, await svc.writes.redeem(connector, member_id, data, ctx, pin), {}
@@ -138,7 +138,7 @@ class PointsController(Controller):
         idempotency_key: IdempotencyKey,
     ) -> Response[Redemption]:
         svc = services(request)
-        connector = svc.directory.connector(caller_of(request), program)
+        connector = connector_for(request, program)
 
         async def write(ctx: WriteContext) -> Outcome:
             return 200, await svc.writes.void(connector, member_id, redemption_id, ctx), {}
@@ -164,7 +164,7 @@ class PointsController(Controller):
         cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
         include: Include = None,
     ) -> ActivityPage:
-        connector = services(request).directory.connector(caller_of(request), program)
+        connector = connector_for(request, program)
         reader = require(connector, "activity", ActivityReader)
         query = ActivityQuery(
             since=_utc(since, "since"), until=_utc(until, "until"), limit=limit, cursor=cursor
@@ -182,6 +182,6 @@ class PointsController(Controller):
     async def offers(
         self, request: Request[Any, Any, Any], program: FromPath[str], member_id: FromPath[str]
     ) -> OfferList:
-        connector = services(request).directory.connector(caller_of(request), program)
+        connector = connector_for(request, program)
         offers = await require(connector, "offers", OfferReader).offers(member_id)
         return OfferList(program=program, member_id=member_id, data=offers)

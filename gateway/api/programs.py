@@ -10,7 +10,7 @@ from litestar.params import FromPath
 
 from gateway.api.auth import authorize, caller_of
 from gateway.api.openapi import problems
-from gateway.api.state import services
+from gateway.api.state import connector_for, services
 from gateway.connectors.base import HealthProbe
 from gateway.connectors.common import utcnow
 from gateway.domain.errors import GatewayError
@@ -36,7 +36,7 @@ class ProgramController(Controller):
         self, request: Request[Any, Any, Any], program: FromPath[str]
     ) -> ProgramInfo:
         directory = services(request).directory
-        return directory.info(directory.connector(caller_of(request), program))
+        return directory.info(connector_for(request, program))
 
     @get(
         "/{program:str}/health",
@@ -46,7 +46,7 @@ class ProgramController(Controller):
     async def program_health(
         self, request: Request[Any, Any, Any], program: FromPath[str]
     ) -> ProgramHealth:
-        connector = services(request).directory.connector(caller_of(request), program)
+        connector = connector_for(request, program)
         started = time.perf_counter()
         reachable, detail = True, None
         if isinstance(connector, HealthProbe):

@@ -7,6 +7,8 @@ from typing import Any
 import msgspec
 from litestar.connection import ASGIConnection
 
+from gateway.api.auth import caller_of
+from gateway.connectors.base import Connector
 from gateway.infra.identity import MemberTokens
 from gateway.infra.store import Store
 from gateway.services.aggregates import AggregateService
@@ -29,3 +31,8 @@ class Services(msgspec.Struct):
 def services(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:
     found: Services = connection.app.state.services
     return found
+
+
+def connector_for(connection: ASGIConnection[Any, Any, Any, Any], program: str) -> Connector:
+    """The program's connector, if the caller may see the program (else 404)."""
+    return services(connection).directory.connector(caller_of(connection), program)

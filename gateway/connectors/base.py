@@ -43,6 +43,7 @@ class Connector:
     def __init__(self, program: ProgramSettings, store: Store | None = None) -> None:
         self.program = program
         self.store = store
+        self.options: Any = msgspec.convert(program.options, self.Options, strict=False)
 
     async def aclose(self) -> None:
         """Release connections; called once at shutdown."""

@@ -25,7 +25,7 @@ import asyncio
 import ssl
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import msgspec
@@ -48,6 +48,19 @@ from gateway.infra.resilience import (
 from gateway.settings import ProgramSettings
 
 _log = structlog.get_logger("gateway.upstream")
+
+
+class Outgoing(NamedTuple):
+    """One request as a connector asked for it."""
+
+    method: str
+    path: str
+    operation: str
+    write: bool
+    json: Any
+    content: bytes | None
+    data: dict[str, str] | None
+    headers: dict[str, str] | None
 
 
 class UpstreamClient:
@@ -106,49 +119,20 @@ class UpstreamClient:
 
         Reads are retried after transport errors, timeouts and 5xx answers; writes only
         after errors where nothing was sent. At most ``retries.max_retries`` retries, with
-        full-jitter backoff, and only while the retry budget allows.
+        full-jitter backoff, and only while the retry budget allows. Within an aggregate,
+        identical GETs are made once.
         """
+        call = Outgoing(method, path, operation, write, json, content, data, headers)
         ctx = context.current()
         if ctx is not None and ctx.coalesce_reads and method == "GET" and not write:
             key = (self.program.id, path, content)
             shared = ctx.read_memo.get(key)
             if shared is None:
-                shared = ctx.read_memo[key] = asyncio.ensure_future(
-                    self._request(
-                        method,
-                        path,
-                        operation=operation,
-                        write=write,
-                        json=json,
-                        content=content,
-                        data=data,
-                        headers=headers,
-                    )
-                )
+                shared = ctx.read_memo[key] = asyncio.ensure_future(self._request(call))
             return await asyncio.shield(shared)
-        return await self._request(
-            method,
-            path,
-            operation=operation,
-            write=write,
-            json=json,
-            content=content,
-            data=data,
-            headers=headers,
-        )
+        return await self._request(call)
 
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        operation: str,
-        write: bool,
-        json: Any,
-        content: bytes | None,
-        data: dict[str, str] | None,
-        headers: dict[str, str] | None,
-    ) -> httpx.Response:
+    async def _request(self, call: Outgoing) -> httpx.Response:
         self.budget.record_call()
         attempt = 0
         while True:
@@ -159,16 +143,7 @@ class UpstreamClient:
                     headers={"Retry-After": str(self.breaker.retry_after())},
                 )
             try:
-                response = await self._send_once(
-                    method,
-                    path,
-                    operation=operation,
-                    write=write,
-                    json=json,
-                    content=content,
-                    data=data,
-                    headers=headers,
-                )
+                response = await self._send_once(call)
             except GatewayError as exc:
                 self.breaker.record_failure()
                 if exc.outcome == "not_sent" and self._may_retry(attempt):
@@ -178,7 +153,7 @@ class UpstreamClient:
                 raise
             if response.status_code >= 500 and not self._benign(response):
                 self.breaker.record_failure()
-                if not write and self._may_retry(attempt):
+                if not call.write and self._may_retry(attempt):
                     attempt += 1
                     await asyncio.sleep(backoff_seconds(attempt))
                     continue
@@ -195,35 +170,25 @@ class UpstreamClient:
     def _may_retry(self, attempt: int) -> bool:
         return attempt < self.program.retries.max_retries and self.budget.try_spend()
 
-    async def _send_once(
-        self,
-        method: str,
-        path: str,
-        *,
-        operation: str,
-        write: bool,
-        json: Any,
-        content: bytes | None,
-        data: dict[str, str] | None,
-        headers: dict[str, str] | None,
-    ) -> httpx.Response:
-        sent_headers = dict(headers or {})
+    async def _send_once(self, call: Outgoing) -> httpx.Response:
+        headers = dict(call.headers or {})
         rid = context.request_id()
         if rid:
-            sent_headers["X-Request-ID"] = rid
+            headers["X-Request-ID"] = rid
         timeouts = self.program.timeouts
-        read = timeouts.operations.get(operation, timeouts.read_seconds)
+        read = timeouts.operations.get(call.operation, timeouts.read_seconds)
+        write, operation = call.write, call.operation
         started = time.perf_counter()
         outcome = "error"
         status: int | None = None
         try:
             response = await self._client.request(
-                method,
-                path,
-                json=json,
-                content=content,
-                data=data,
-                headers=sent_headers,
+                call.method,
+                call.path,
+                json=call.json,
+                content=call.content,
+                data=call.data,
+                headers=headers,
                 timeout=httpx.Timeout(read, connect=timeouts.connect_seconds),
             )
             status = response.status_code
@@ -234,9 +199,9 @@ class UpstreamClient:
                     provider=self.provider,
                     program=self.program.id,
                     operation=operation,
-                    method=method,
+                    method=call.method,
                     status=status,
-                    request_body=_body_for_log(json, content, data),
+                    request_body=_body_for_log(call.json, call.content, call.data),
                     response_body=_body_for_log(None, response.content, None),
                 )
             return response

@@ -115,3 +115,17 @@ class MemberPatchRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tru
                 }
             patch[name] = value
         return patch
+
+
+def flatten_member_fields(values: dict[str, Any]) -> dict[str, Any]:
+    """``{"address": {"city": x}}`` -> ``{"address.city": x}``; ``address: None`` clears
+    every address part. Connectors map the dotted names onto their providers' fields."""
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        if key != "address":
+            flat[key] = value
+        elif value is None:
+            flat.update({f"address.{part}": None for part in Address.__struct_fields__})
+        else:
+            flat.update({f"address.{part}": v for part, v in value.items()})
+    return flat

@@ -16,7 +16,8 @@ from typing import Any, TextIO
 
 import structlog
 
-_SENSITIVE = {
+#: credentials: removed from logs and from ``provider_data``
+_SECRETS = {
     "authorization",
     "apikey",
     "token",
@@ -32,6 +33,11 @@ _SENSITIVE = {
     "pinnumber",
     "memberpin",
     "xmemberpin",
+    "assertion",
+    "idempotencykey",
+}
+#: personal data: removed from logs (a caller may see its own member's data)
+_SENSITIVE = _SECRETS | {
     "cardnumber",
     "email",
     "emailaddress",
@@ -74,11 +80,9 @@ _SENSITIVE = {
     "customernumber",
     "ref",
     "publickey",
-    "assertion",
     "user",
     "username",
     "clientid",
-    "idempotencykey",
 }
 _PATTERNS = (
     re.compile(r"-----BEGIN [A-Z ]+-----[\s\S]*?(?:-----END [A-Z ]+-----|$)"),  # PEM
@@ -109,24 +113,6 @@ def scrub(value: Any, key: str | None = None) -> Any:
     if isinstance(value, list | tuple):
         return [scrub(v) for v in value]
     return value
-
-
-_SECRETS = {
-    "authorization",
-    "apikey",
-    "token",
-    "accesstoken",
-    "refreshtoken",
-    "password",
-    "pass",
-    "passwd",
-    "secret",
-    "clientsecret",
-    "privatekey",
-    "pin",
-    "pinnumber",
-    "assertion",
-}
 
 
 def strip_secrets(value: Any) -> Any:

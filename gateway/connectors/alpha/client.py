@@ -34,14 +34,15 @@ _encoder = msgspec.json.Encoder()
 _JSON = {"Content-Type": "application/json", "Accept": "application/json"}
 
 
-class Options(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class AlphaOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     #: path of the collection, as the document writes it (trailing slash included)
     recipients_path: str = "/recipients/"
 
 
 class AlphaConnector(Connector):
     provider = PROVIDER
-    Options = Options
+    Options = AlphaOptions
+    options: AlphaOptions
     lookup_keys = ("email", "card_number")
 
     def __init__(
@@ -51,7 +52,6 @@ class AlphaConnector(Connector):
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         super().__init__(program, store)
-        self.options = msgspec.convert(program.options, Options, strict=False)
         self.http = UpstreamClient(
             program, PROVIDER, headers=static_auth_headers(program.auth), transport=transport
         )

@@ -9,7 +9,7 @@ import msgspec
 
 from gateway.connectors.alpha import wire
 from gateway.connectors.common import points_value
-from gateway.domain.commands import EnrollRequest, MemberPatch
+from gateway.domain.commands import EnrollRequest, MemberPatch, flatten_member_fields
 from gateway.domain.errors import FieldError
 from gateway.domain.models import Address, Balance, Member, MemberStatus
 from gateway.settings import ProgramSettings
@@ -87,20 +87,6 @@ def to_balance(program: ProgramSettings, recipient: wire.Recipient, as_of: dt.da
     )
 
 
-def _flatten(values: dict[str, Any]) -> dict[str, Any]:
-    """``{"address": {"city": x}}`` -> ``{"address.city": x}``; ``address: null`` clears all."""
-    flat: dict[str, Any] = {}
-    for key, value in values.items():
-        if key == "address":
-            if value is None:
-                flat.update({k: None for k in FIELD_MAP if k.startswith("address.")})
-            else:
-                flat.update({f"address.{k}": v for k, v in value.items()})
-        else:
-            flat[key] = value
-    return flat
-
-
 def _to_alpha(flat: dict[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = {}
     for key, value in flat.items():
@@ -116,7 +102,7 @@ def _to_alpha(flat: dict[str, Any]) -> dict[str, Any]:
 def create_body(request: EnrollRequest) -> dict[str, Any]:
     """The create-recipient body; absent fields are left out, as Alpha asks."""
     values = msgspec.to_builtins(request)  # omits None
-    return {k: v for k, v in _to_alpha(_flatten(values)).items() if v is not None}
+    return {k: v for k, v in _to_alpha(flatten_member_fields(values)).items() if v is not None}
 
 
 def missing_required(request: EnrollRequest) -> list[FieldError]:
@@ -129,7 +115,7 @@ def missing_required(request: EnrollRequest) -> list[FieldError]:
 
 def update_body(patch: MemberPatch) -> tuple[dict[str, Any], list[FieldError]]:
     """Merge patch -> Alpha update body (``null`` sent as ``null`` to clear) + field errors."""
-    flat = _flatten(patch)
+    flat = flatten_member_fields(patch)
     errors = [
         FieldError(field=name, message="cannot be cleared: required by this program's provider")
         for name in REQUIRED

@@ -29,7 +29,7 @@ from gateway.settings import AuthSettings, ProgramSettings
 _encoder = msgspec.json.Encoder()
 
 
-class Options(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class CPExtenderOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     #: ``Reason`` sent with an earn when the caller gave none
     default_reason: str = "Points earned"
     #: a customer number whose BalanceCheck proves the API works (else any HTTP answer does)
@@ -38,7 +38,8 @@ class Options(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 class CPExtenderConnector(Connector):
     provider = PROVIDER
-    Options = Options
+    Options = CPExtenderOptions
+    options: CPExtenderOptions
 
     def __init__(
         self,
@@ -47,7 +48,6 @@ class CPExtenderConnector(Connector):
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         super().__init__(program, store)
-        self.options = msgspec.convert(program.options, Options, strict=False)
         self.http = UpstreamClient(
             program, PROVIDER, headers=static_auth_headers(program.auth), transport=transport
         )

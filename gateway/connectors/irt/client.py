@@ -32,7 +32,7 @@ _reply = msgspec.json.Decoder(wire.Reply, strict=False)
 PIN_HEADER = "X-Member-PIN"
 
 
-class Options(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class IRTOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     #: IRT's security mode for this program; in ``high`` every member call carries the PIN
     security_mode: Literal["low", "medium", "high"] = "medium"
     #: path of the RPC endpoint below ``base_url``
@@ -48,7 +48,8 @@ def _need_pin() -> InvalidRequest:
 
 class IRTConnector(Connector):
     provider = PROVIDER
-    Options = Options
+    Options = IRTOptions
+    options: IRTOptions
     lookup_keys = ("card_number",)
     native_idempotency = frozenset({"earn", "redeem"})
 
@@ -59,7 +60,6 @@ class IRTConnector(Connector):
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         super().__init__(program, store)
-        self.options = msgspec.convert(program.options, Options, strict=False)
         self.http = UpstreamClient(program, PROVIDER, transport=transport)
         self._credentials = {
             "user": program.auth.username or "",

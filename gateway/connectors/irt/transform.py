@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from gateway.connectors.common import points_value
-from gateway.domain.commands import EnrollRequest, MemberPatch
+from gateway.domain.commands import EnrollRequest, MemberPatch, flatten_member_fields
 from gateway.domain.models import Address, Balance, Member, MemberStatus, Redemption, Transaction
 from gateway.settings import ProgramSettings
 
@@ -46,24 +46,11 @@ def _form_value(value: Any) -> str:
     return str(value)
 
 
-def _flatten(values: dict[str, Any]) -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in values.items():
-        if key == "address":
-            if value is None:
-                flat.update({k: None for k in FIELD_MAP if k.startswith("address.")})
-            else:
-                flat.update({f"address.{k}": v for k, v in value.items()})
-        else:
-            flat[key] = value
-    return flat
-
-
 def profile_fields(values: dict[str, Any]) -> dict[str, str]:
     """Member fields -> IRT form fields. Present-with-None becomes blank (= clear)."""
     return {
         FIELD_MAP[key]: _form_value(value)
-        for key, value in _flatten(values).items()
+        for key, value in flatten_member_fields(values).items()
         if key in FIELD_MAP
     }
 

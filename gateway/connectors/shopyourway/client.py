@@ -51,7 +51,7 @@ class MessageVersions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     activity_detail: str = "13"
 
 
-class Options(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class ShopYourWayOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     requestor_id: str
     #: the OfferId PostExternalBonus posts earned points against
     offer_id: str
@@ -116,7 +116,8 @@ def _enroll_errors(request: EnrollRequest, pin: str | None) -> list[FieldError]:
 
 class ShopYourWayConnector(Connector):
     provider = PROVIDER
-    Options = Options
+    Options = ShopYourWayOptions
+    options: ShopYourWayOptions
     lookup_keys = ("email", "phone", "card_number")
 
     def __init__(
@@ -126,7 +127,6 @@ class ShopYourWayConnector(Connector):
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         super().__init__(program, store)
-        self.options = msgspec.convert(program.options, Options, strict=False)
         self.http = UpstreamClient(
             program,
             PROVIDER,
