@@ -11,7 +11,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from gateway.settings import ConfigError, Settings, load_settings, parse_settings
+from gateway.settings import (
+    ConfigError,
+    Settings,
+    inline_secrets,
+    load_settings,
+    parse_settings,
+)
 
 #: set by ``gateway serve`` for its workers when it started a shared embedded Redis
 EMBEDDED_REDIS_ENV = "LG_EMBEDDED_REDIS_URL"
@@ -26,9 +32,17 @@ def _config_path(args: argparse.Namespace) -> str:
 
 def _load(path: str) -> Settings:
     try:
-        return load_settings(path)
+        settings = load_settings(path)
     except ConfigError as exc:
         sys.exit(f"gateway: configuration error in {path}: {exc}")
+    inline = inline_secrets(Path(path).read_text(encoding="utf-8"))
+    if inline:
+        print(
+            f"gateway: warning: secrets written into {path} instead of ${{ENV}} or a file: "
+            + ", ".join(inline),
+            file=sys.stderr,
+        )
+    return settings
 
 
 def cmd_serve(args: argparse.Namespace) -> None:

@@ -228,6 +228,30 @@ def parse_settings(text: str, env: dict[str, str] | None = None) -> Settings:
     return settings
 
 
+_SECRET_KEYS = ("token", "password", "private_key")
+
+
+def inline_secrets(text: str) -> list[str]:
+    """Key paths whose secret is written into the file itself instead of ``${ENV}`` (or a
+    file such as ``private_key_file``): secrets belong in the environment or mounted files."""
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError:
+        return []
+    found = []
+    for i, program in enumerate(raw.get("programs") or []):
+        auth = program.get("auth") if isinstance(program, dict) else None
+        for key in _SECRET_KEYS:
+            value = auth.get(key) if isinstance(auth, dict) else None
+            if isinstance(value, str) and value and "${" not in value:
+                found.append(f"programs[{i}].auth.{key}")
+    for i, client in enumerate(raw.get("clients") or []):
+        value = client.get("api_key_sha256") if isinstance(client, dict) else None
+        if isinstance(value, str) and "${" not in value:
+            found.append(f"clients[{i}].api_key_sha256")
+    return found
+
+
 def load_settings(path: str | Path, env: dict[str, str] | None = None) -> Settings:
     """Read the configuration file at ``path``; see ``docs/configuration.md``."""
     try:

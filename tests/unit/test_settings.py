@@ -302,3 +302,15 @@ def test_base_url_needs_a_scheme():
 )
 def test_global_number_checks(text, expected):
     assert _error(text) == expected
+
+
+def test_inline_secrets_are_reported():
+    from gateway.settings import inline_secrets
+
+    text = (
+        "clients:\n  - {id: a, api_key_sha256: '${A_HASH}', programs: ['*'], scopes: []}\n"
+        "  - {id: b, api_key_sha256: abc, programs: ['*'], scopes: []}\n"
+        "programs:\n  - {id: p, auth: {type: bearer, token: plain}}\n"
+        "  - {id: q, auth: {type: bearer, token: '${TOKEN}'}}\n"
+    )
+    assert inline_secrets(text) == ["programs[0].auth.token", "clients[1].api_key_sha256"]
