@@ -46,7 +46,10 @@ def openapi_config() -> OpenAPIConfig:
         components=Components(
             security_schemes={
                 "apiKey": SecurityScheme(
-                    type="http", scheme="bearer", description="The client's API key."
+                    type="http",
+                    scheme="bearer",
+                    description="The client's API key, or an end-user (member) JWT from the "
+                    "configured identity provider, limited to the memberships it lists.",
                 )
             }
         ),

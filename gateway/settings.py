@@ -325,6 +325,11 @@ def _check(settings: Settings) -> None:
         raise ConfigError("idempotency.lease_seconds: must be >= 1")
     identity = settings.identity
     if identity is not None:
+        member_limit = identity.rate_limit
+        if member_limit is not None and (
+            member_limit.requests < 1 or member_limit.per_seconds <= 0
+        ):
+            raise ConfigError("identity.rate_limit: requests >= 1 and per_seconds > 0")
         if not identity.jwks_url and not identity.keys:
             raise ConfigError("identity.jwks_url: give jwks_url or keys")
         if not 0 <= identity.leeway_seconds <= 300:

@@ -24,9 +24,10 @@ IdempotencyKey = Annotated[
     str,
     HeaderParameter(
         name="Idempotency-Key",
-        description="Unique per intended write (e.g. a UUID); retries reuse it.",
+        description="Unique per intended write (e.g. a UUID); retries reuse it. 1-255 "
+        "printable ASCII characters, optionally as a quoted string (IETF draft form).",
         min_length=1,
-        max_length=255,
+        max_length=257,
     ),
 ]
 Include = Annotated[

@@ -21,8 +21,8 @@ _WHEN = {
     503: "upstream_unavailable",
     504: "upstream_timeout",
 }
-READ = (400, 401, 403, 404, 501, 503, 504)
-WRITE = (400, 401, 403, 404, 409, 413, 422, 501, 502, 503, 504)
+READ = (400, 401, 403, 404, 429, 501, 503, 504)
+WRITE = (400, 401, 403, 404, 409, 413, 422, 429, 501, 502, 503, 504)
 
 
 def problems(statuses: tuple[int, ...]) -> dict[int, ResponseSpec]:

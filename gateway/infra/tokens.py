@@ -112,32 +112,38 @@ class TokenCache:
     async def _refresh(self, stale: Token | None) -> Token:
         owner = uuid.uuid4().hex
         lock = self.store.token_lock_key(self.program) if self.store else ""
-        locked = await self._try_lock(lock, owner)
-        if not locked:
-            # Another replica is refreshing: keep using a still-valid token, else wait for
-            # the new one to appear (and fetch ourselves if it never does).
+        # Wait for another replica's refresh as long as its lock may live, then take over.
+        give_up = time.monotonic() + self._lock_ms / 1000
+        while not (locked := await self._try_lock(lock, owner)):
             if stale is not None and stale.usable(time.time()):
-                self._on_event("hit")
+                self._on_event("hit")  # keep using the old token meanwhile
                 return stale
-            deadline = time.monotonic() + self._wait
-            while time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
-                shared = await self._read()
-                if shared is not None and shared.fresh(time.time()):
-                    self._local = shared
-                    self._on_event("hit")
-                    return shared
+            await asyncio.sleep(0.05)
+            shared = await self._read()
+            if shared is not None and shared.fresh(time.time()):
+                self._local = shared
+                self._on_event("hit")
+                return shared
+            if time.monotonic() > give_up:
+                break
         try:
-            token = await self._fetch()
-        except Exception:
-            self._on_event("failure")
-            raise
+            # double-checked: the replica that held the lock may have just stored a token
+            shared = await self._read() if locked and self.store is not None else None
+            if shared is not None and shared.fresh(time.time()):
+                self._local = shared
+                self._on_event("hit")
+                return shared
+            try:
+                token = await self._fetch()
+            except Exception:
+                self._on_event("failure")
+                raise
+            await self._write(token)  # before the lock goes, so waiters find it
         finally:
             if locked:
                 await self._unlock(lock, owner)
         self._on_event("refresh")
         self._local = token
-        await self._write(token)
         return token
 
     async def _try_lock(self, lock: str, owner: str) -> bool:

@@ -156,9 +156,12 @@ class ShopYourWayConnector(Connector):
         if not (auth.private_key or auth.private_key_file):
             return "auth.private_key: required (or auth.private_key_file)"
         try:
-            oauth.load_private_key(auth)
+            pem = oauth.load_private_key(auth)
         except OSError as exc:
             return f"auth.private_key_file: cannot read it ({exc.strerror})"
+        if not oauth.usable_private_key(pem):
+            key = "private_key" if auth.private_key else "private_key_file"
+            return f"auth.{key}: not a PEM RSA private key"
         return None
 
     async def aclose(self) -> None:
@@ -224,7 +227,8 @@ class ShopYourWayConnector(Connector):
                 upstream=UpstreamDetail(provider=PROVIDER, status=response.status_code),
                 outcome="ambiguous" if write else "not_sent",
             )
-        if response.status_code in (401, 403):
+        if response.status_code in (401, 403, 404, 405):
+            # credentials or a wrong base_url: a configuration problem, nothing was applied
             raise UpstreamUnavailable(
                 "ShopYourWay refused the gateway's request.",
                 upstream=UpstreamDetail(provider=PROVIDER, status=response.status_code),
@@ -247,12 +251,16 @@ class ShopYourWayConnector(Connector):
         return data
 
     @staticmethod
-    def _require_ok(data: Any, to_error: Callable[[str, str], GatewayError]) -> None:
+    def _require_ok(
+        data: Any, to_error: Callable[[str, str], GatewayError], *, write: bool = False
+    ) -> None:
         found = transform.status_of(data)
         if found is None:
+            # A write answered without a status may have been applied.
             raise UpstreamUnavailable(
                 "ShopYourWay's answer carries no status.",
                 upstream=UpstreamDetail(provider=PROVIDER, status=200),
+                outcome="ambiguous" if write else "not_sent",
             )
         status, text = found
         if not transform.is_ok(status):
@@ -309,7 +317,7 @@ class ShopYourWayConnector(Connector):
         }
         body = transform.create_member_body(request, settings, self._now(), pin)
         data = await self._post("/profile/CreateMember", body, operation="enroll", write=True)
-        self._require_ok(data, errors.create_member_error)
+        self._require_ok(data, errors.create_member_error, write=True)
         members = transform.members_of(transform.reply_of(data))
         if members:
             return transform.to_member(self.program.id, members[0])
@@ -365,7 +373,7 @@ class ShopYourWayConnector(Connector):
         data = await self._post(
             "/transaction/PostExternalBonus", body, operation="earn", write=True
         )
-        self._require_ok(data, errors.bonus_error)
+        self._require_ok(data, errors.bonus_error, write=True)
         return self._transaction(
             member_id, command, number, now, transform.integer(data, "CurrentBalance")
         )
@@ -441,7 +449,7 @@ class ShopYourWayConnector(Connector):
         data = await self._post(
             "/transaction/ProcessRedemption", body, operation="redeem", write=True
         )
-        self._require_ok(data, errors.redemption_error)
+        self._require_ok(data, errors.redemption_error, write=True)
         code = transform.text(data, "AuthorizationCode")
         if code is None:
             raise UpstreamUnavailable(
@@ -489,7 +497,7 @@ class ShopYourWayConnector(Connector):
         found = transform.status_of(data)
         # 93 "Redemption already voided": the void the caller wants is in place.
         if found is None or found[0].strip().lstrip("0") != "93":
-            self._require_ok(data, errors.redemption_error)
+            self._require_ok(data, errors.redemption_error, write=True)
         return Redemption(
             id=redemption_id,
             program=self.program.id,
@@ -549,6 +557,7 @@ class ShopYourWayConnector(Connector):
             "RequestOfferType": "",
             "BenefitOnly": "N",
             "MaxBenefits": "50",
+            "TimeZone": "GMT+0:00",  # our times are UTC; Telluride assumes CST/CDT otherwise
         }
         data = await self._post("/transaction/GetApplicableOffers", body, operation="offers")
         self._require_ok(data, errors.offers_error)

@@ -32,6 +32,14 @@ def load_private_key(auth: AuthSettings) -> str:
     raise ValueError("no private key configured")
 
 
+def usable_private_key(pem: str) -> bool:
+    try:
+        RSAKey.import_key(pem)
+    except (ValueError, TypeError):
+        return False
+    return "PRIVATE KEY" in pem
+
+
 def make_assertion(
     client_id: str, token_url: str, private_key_pem: str, now_ms: int | None = None
 ) -> str:

@@ -287,8 +287,10 @@ def to_activity(body: Any) -> list[ActivityEntry]:
         redeemed = integer(item, "TotalPointsRedeemed") or 0
         expired = integer(item, "TotalExpired") or 0
         kind: ActivityType
-        if redeemed:
-            kind, points = "redeem", -abs(redeemed)
+        if redeemed > 0:
+            kind, points = "redeem", -redeemed
+        elif redeemed < 0:  # a void gives redeemed points back
+            kind, points = "adjust", -redeemed
         elif expired:
             kind, points = "expire", -abs(expired)
         elif earned > 0:

@@ -379,7 +379,7 @@ OPERATIONS = [
         "/transaction/GetApplicableOffers",
         "applicable_offers_request",
         {"ProductList"},
-        set(),
+        {"TimeZone"},  # documented (optional); sent because our times are UTC
         "MessageVersion",
         "08",
         id="offers",
