@@ -101,10 +101,8 @@ class Processes:
         """SIGTERM to the process group, SIGKILL to what is left after ``timeout``."""
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            pass
         # the leader may be gone while its children (e.g. uvicorn workers) linger
         deadline = time.monotonic() + timeout
         while group_alive(proc.pid) and time.monotonic() < deadline:
@@ -115,6 +113,7 @@ class Processes:
             proc.wait(timeout=5)
 
     def stop_all(self) -> None:
+        shield_cleanup()
         while self.items:
             _, proc = self.items.pop()
             self.stop(proc)
@@ -172,6 +171,13 @@ def rss_kib(pids: Sequence[int]) -> int:
     return total
 
 
+def shield_cleanup() -> None:
+    """Ignore further Ctrl+C / SIGTERM: the clean-up that follows is bounded and must finish
+    (``uv run`` forwards the terminal's SIGINT, so the child sees it twice)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def install_sigterm_as_interrupt() -> None:
     """A SIGTERM to the benchmark unwinds like Ctrl+C, so its ``finally`` cleans up."""
 
@@ -206,7 +212,10 @@ class Result:
     errors: int  # socket errors and timeouts
     non_2xx: int
     generator: str
-    note: str = ""
+    #: wrk --latency's distribution (50/75/90/99 %), as printed
+    distribution_ms: dict[str, Any] = field(default_factory=dict)
+    #: calls the gateway made to the provider per answered request (from its /metrics)
+    upstream_per_request: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -259,7 +268,11 @@ end
 local seen = 0
 function response(status, headers, body)
   seen = seen + 1
-  if seen >= {per_thread_limit} then wrk.thread:stop() end
+  if seen == {per_thread_limit} then
+    io.write("BENCH_LIMIT_REACHED\\n")
+    io.stdout:flush()
+    wrk.thread:stop()
+  end
 end
 """
         )
@@ -268,7 +281,8 @@ end
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
-    "BENCH_DONE requests=%d duration_us=%d p50_us=%d p99_us=%d connect=%d read=%d write=%d status=%d timeout=%d\\n",
+    "BENCH_DONE requests=%d duration_us=%d p50_us=%d p99_us=%d " ..
+    "connect=%d read=%d write=%d status=%d timeout=%d\\n",
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
     e.connect, e.read, e.write, e.status, e.timeout))
 end
@@ -329,7 +343,7 @@ def run_wrk(
     own = procs or Processes()
     proc = own.spawn("wrk", argv, log=log)
     try:
-        proc.wait(timeout=seconds + 30)
+        _wait_wrk(proc, log, threads if limit else 0, seconds + 30)
     finally:
         if proc.poll() is None:
             Processes.stop(proc)
@@ -346,8 +360,10 @@ def run_wrk(
         requests=int(parsed["requests"]),
         seconds=round(duration, 3),
         rps=round(parsed["requests"] / duration, 1),
-        p50_ms=round(parsed["p50_ms"], 3),
-        p99_ms=round(parsed["p99_ms"], 3),
+        # wrk's done() gives the same percentiles in whole microseconds; the --latency
+        # text rounds to 10 us, too coarse for the c=1 differences
+        p50_ms=round(parsed.get("p50_us", parsed["p50_ms"] * 1000) / 1000, 3),
+        p99_ms=round(parsed.get("p99_us", parsed["p99_ms"] * 1000) / 1000, 3),
         errors=int(
             parsed.get("connect", 0)
             + parsed.get("read", 0)
@@ -356,51 +372,107 @@ def run_wrk(
         ),
         non_2xx=int(parsed.get("non_2xx", 0)),
         generator=f"wrk -t{threads}",
+        distribution_ms={k: v for k, v in parsed.items() if re.fullmatch(r"p\d+_ms", k)},
     )
+
+
+def _wait_wrk(proc: subprocess.Popen[bytes], log: Path, stopping: int, timeout: float) -> None:
+    """Wait for wrk; with a request limit, SIGINT it once every thread has reached it.
+
+    A wrk thread stops itself at the limit (``wrk.thread:stop()``), but wrk's main thread
+    sleeps for the whole ``-d``; its SIGINT handler ends that sleep and prints the summary.
+    """
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None:
+        if time.monotonic() > deadline:
+            raise RuntimeError("wrk did not finish in time")
+        if stopping and log.read_text(errors="replace").count("BENCH_LIMIT_REACHED") >= stopping:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGINT)
+            stopping = 0
+        time.sleep(0.05)
 
 
 def run_python(
     name: str, load: Load, *, concurrency: int, seconds: float, limit: int = 0
 ) -> Result:
-    """The same measurement with an asyncio + httpx load generator (when wrk is missing)."""
+    """The same measurement from Python (when wrk is missing): asyncio streams speaking
+    HTTP/1.1 over keep-alive connections, one per concurrent worker. A hand-rolled client,
+    because httpx costs about a millisecond of CPU per request and would measure itself."""
     return asyncio.run(_python_load(name, load, concurrency, seconds, limit))
+
+
+def _request_bytes(load: Load, host: str, path: str, key: str | None) -> bytes:
+    body = load.body.encode() if load.body is not None else b""
+    lines = [f"{load.method} {path} HTTP/1.1", f"Host: {host}"]
+    lines += [f"{k}: {v}" for k, v in load.headers.items()]
+    if key is not None and load.unique_key_header:
+        lines.append(f"{load.unique_key_header}: {key}")
+    if body or load.method in ("POST", "PUT", "PATCH"):
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        lowered = name.strip().lower()
+        if lowered == b"content-length":
+            length = int(value.strip())
+        elif lowered == b"transfer-encoding" and b"chunked" in value.lower():
+            while True:  # chunked: size line, data, CRLF ... until the 0-size chunk
+                size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                await reader.readexactly(size + 2)
+                if size == 0:
+                    return status
+    if length:
+        await reader.readexactly(length)
+    return status
 
 
 async def _python_load(
     name: str, load: Load, concurrency: int, seconds: float, limit: int
 ) -> Result:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    url = httpx.URL(load.url)
+    host, port = url.host, url.port or 80
+    target = url.raw_path.decode("ascii")
+    fixed = None if load.unique_key_header else _request_bytes(load, f"{host}:{port}", target, None)
     latencies: list[float] = []
     errors = non_2xx = issued = 0
-    body = load.body.encode() if load.body is not None else None
-    async with httpx.AsyncClient(limits=limits, timeout=5) as client:
-        started = time.perf_counter()
-        stop_at = started + seconds
+    started = time.perf_counter()
+    stop_at = started + seconds
 
-        async def worker(index: int) -> None:
-            nonlocal errors, non_2xx, issued
-            n = 0
+    async def worker(index: int) -> None:
+        nonlocal errors, non_2xx, issued
+        reader, writer = await asyncio.open_connection(host, port)
+        n = 0
+        try:
             while time.perf_counter() < stop_at and (not limit or issued < limit):
                 issued += 1
                 n += 1
-                headers = load.headers
-                if load.unique_key_header:
-                    key = f"{load.key_prefix}-{index}-{n}"
-                    headers = {**headers, load.unique_key_header: key}
+                payload = fixed or _request_bytes(
+                    load, f"{host}:{port}", target, f"{load.key_prefix}-{index}-{n}"
+                )
                 t0 = time.perf_counter()
                 try:
-                    response = await client.request(
-                        load.method, load.url, headers=headers, content=body
-                    )
-                except httpx.HTTPError:
+                    writer.write(payload)
+                    status = await asyncio.wait_for(_read_response(reader), 5)
+                except (OSError, asyncio.IncompleteReadError, TimeoutError):
                     errors += 1
+                    writer.close()
+                    reader, writer = await asyncio.open_connection(host, port)
                     continue
                 latencies.append(time.perf_counter() - t0)
-                if not 200 <= response.status_code < 400:
+                if not 200 <= status < 400:
                     non_2xx += 1
+        finally:
+            writer.close()
 
-        await asyncio.gather(*(worker(i) for i in range(concurrency)))
-        elapsed = time.perf_counter() - started
+    await asyncio.gather(*(worker(i) for i in range(concurrency)))
+    elapsed = time.perf_counter() - started
     latencies.sort()
     return Result(
         name=name,
@@ -412,7 +484,7 @@ async def _python_load(
         p99_ms=round(percentile(latencies, 99) * 1000, 3),
         errors=errors,
         non_2xx=non_2xx,
-        generator="python asyncio+httpx",
+        generator="python asyncio (raw HTTP/1.1, keep-alive)",
     )
 
 

@@ -30,7 +30,10 @@ def _check(case: schemathesis.Case, statuses: list[int]) -> None:
     if response.status_code >= 500:
         assert response.headers["content-type"] == "application/problem+json", response.text
         assert ALLOWED_5XX.get(response.status_code) == response.json().get("code"), (
-            case.method, case.formatted_path, response.text)
+            case.method,
+            case.formatted_path,
+            response.text,
+        )
     case.validate_response(response, checks=[response_schema_conformance])
     statuses.append(response.status_code)
 
@@ -41,9 +44,15 @@ def test_every_operation_survives_generated_requests(gateway_url: str) -> None:
     assert len(operations) >= 14
     statuses: list[int] = []
     for operation in operations:
+
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
         def run(case: schemathesis.Case) -> None:
             _check(case, statuses)
 
