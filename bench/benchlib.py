@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -198,6 +199,15 @@ class Load:
     body: str | None = None
     unique_key_header: str | None = None
     key_prefix: str = "bench"
+    #: (before, first, count, after): request n goes to f"{before}{first + n % count}{after}"
+    #: (the URL's own path is then only used for the connection)
+    rotating_path: tuple[str, int, int, str] | None = None
+
+    def path_for(self, n: int) -> str | None:
+        if self.rotating_path is None:
+            return None
+        before, first, count, after = self.rotating_path
+        return f"{before}{first + n % count}{after}"
 
 
 @dataclass
@@ -216,6 +226,8 @@ class Result:
     distribution_ms: dict[str, Any] = field(default_factory=dict)
     #: calls the gateway made to the provider per answered request (from its /metrics)
     upstream_per_request: float | None = None
+    #: CPU seconds each gateway worker spent during the run (from /proc/<pid>/stat)
+    worker_cpu_seconds: list[float] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -247,18 +259,29 @@ function setup(thread)
 end
 """
     )
-    if load.unique_key_header:
+    if load.unique_key_header or load.rotating_path:
+        key_line = path_line = ""
+        if load.unique_key_header:
+            name = _lua_string(load.unique_key_header)
+            key_line = f'wrk.headers[{name}] = prefix .. "-" .. counter'
+        if load.rotating_path:
+            before, first, count, after = load.rotating_path
+            path_line = (
+                f"wrk.path = {_lua_string(before)} .. string.format('%d', {first} + "
+                f"(counter + tid * 7919) % {count}) .. {_lua_string(after)}"
+            )
         lines.append(
             f"""
 local counter = 0
-local prefix = {_lua_string(load.key_prefix)}
+local prefix = {_lua_string(load.key_prefix + "-" + uuid.uuid4().hex[:12])}
 function init(args)
   prefix = prefix .. "-" .. tostring(tid)
 end
 function request()
   counter = counter + 1
-  wrk.headers[{_lua_string(load.unique_key_header)}] = prefix .. "-" .. counter
-  return wrk.format(nil, nil, wrk.headers, nil)
+  {key_line}
+  {path_line}
+  return wrk.format(nil, wrk.path, wrk.headers, nil)
 end
 """
         )
@@ -439,9 +462,11 @@ async def _python_load(
     url = httpx.URL(load.url)
     host, port = url.host, url.port or 80
     target = url.raw_path.decode("ascii")
-    fixed = None if load.unique_key_header else _request_bytes(load, f"{host}:{port}", target, None)
+    varies = load.unique_key_header or load.rotating_path
+    fixed = None if varies else _request_bytes(load, f"{host}:{port}", target, None)
     latencies: list[float] = []
     errors = non_2xx = issued = 0
+    run_id = uuid.uuid4().hex[:12]  # keys never repeat across runs of the same load
     started = time.perf_counter()
     stop_at = started + seconds
 
@@ -454,7 +479,10 @@ async def _python_load(
                 issued += 1
                 n += 1
                 payload = fixed or _request_bytes(
-                    load, f"{host}:{port}", target, f"{load.key_prefix}-{index}-{n}"
+                    load,
+                    f"{host}:{port}",
+                    load.path_for(index * 7919 + n) or target,
+                    f"{load.key_prefix}-{run_id}-{index}-{n}",
                 )
                 t0 = time.perf_counter()
                 try:

@@ -21,10 +21,26 @@ from gateway.sandbox.world import CP_TOKEN, seed_cp
 #: the seeded customers (see gateway/sandbox/world.py seed_cp)
 READ_MEMBER = "2059378440"
 EARN_MEMBER = "1000000001"
+#: plus POOL_SIZE plain customers POOL_FIRST, POOL_FIRST + 1, ...: reads that rotate over
+#: them are never merged by the gateway's single flight (one upstream call per request)
+POOL_FIRST = 3_000_000_000
+POOL_SIZE = 1000
 
 
 def cp_app() -> Any:
     state = cpextender.CPState(CP_TOKEN)
     seed_cp(state)
+    for n in range(POOL_SIZE):
+        number = str(POOL_FIRST + n)
+        state.add_customer(
+            cpextender.Customer(
+                customer_number=number,
+                display_number=f"CPOL-{number}",
+                points=1000 + n,
+                history=[
+                    {"Activity": "Historical Summary", "Date": "01/01/2020", "PointAmount": 1000}
+                ],
+            )
+        )
     state.requests = collections.deque(maxlen=1000)  # type: ignore[assignment]
     return cpextender.create_app(state)

@@ -31,6 +31,7 @@ import httpx
 import msgspec
 import structlog
 
+from gateway.connectors.transport import UpstreamTransport
 from gateway.domain.errors import (
     GatewayError,
     UpstreamDetail,
@@ -90,13 +91,14 @@ class UpstreamClient:
         self.budget = RetryBudget(program.retries.budget_ratio)
         #: answers that are 5xx but not the provider failing (e.g. an expired token signal)
         self._benign = benign or (lambda _: False)
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
         self._client = httpx.AsyncClient(
             base_url=program.base_url.rstrip("/"),
             headers=headers or {},
             timeout=httpx.Timeout(timeouts.read_seconds, connect=timeouts.connect_seconds),
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            limits=limits,
             verify=verify,
-            transport=transport,
+            transport=transport or UpstreamTransport(verify=verify, limits=limits, trust_env=False),
             follow_redirects=False,
         )
 
