@@ -202,6 +202,8 @@ class Load:
     #: (before, first, count, after): request n goes to f"{before}{first + n % count}{after}"
     #: (the URL's own path is then only used for the connection)
     rotating_path: tuple[str, int, int, str] | None = None
+    #: have wrk tell non-2xx answers apart by status (parses every answer: costs wrk CPU)
+    count_statuses: bool = False
 
     def path_for(self, n: int) -> str | None:
         if self.rotating_path is None:
@@ -228,6 +230,10 @@ class Result:
     upstream_per_request: float | None = None
     #: CPU seconds each gateway worker spent during the run (from /proc/<pid>/stat)
     worker_cpu_seconds: list[float] | None = None
+    #: gateway CPU time per answered request (sum over workers), microseconds
+    cpu_us_per_request: float | None = None
+    #: status code -> count of the non-2xx answers (when the load counts them)
+    non_2xx_statuses: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -253,9 +259,12 @@ def wrk_script(load: Load, *, per_thread_limit: int = 0) -> str:
     lines.append(
         """
 local nthreads = 0
+local threads = {}
+statuses = {}
 function setup(thread)
   nthreads = nthreads + 1
   thread:set("tid", nthreads)
+  table.insert(threads, thread)
 end
 """
     )
@@ -285,13 +294,18 @@ function request()
 end
 """
         )
-    if per_thread_limit:
+    if per_thread_limit or load.count_statuses:
         lines.append(
             f"""
 local seen = 0
+local limit = {per_thread_limit}
+local count_statuses = {"true" if load.count_statuses else "false"}
 function response(status, headers, body)
+  if count_statuses and status >= 300 then
+    statuses[status] = (statuses[status] or 0) + 1
+  end
   seen = seen + 1
-  if seen == {per_thread_limit} then
+  if seen == limit then
     io.write("BENCH_LIMIT_REACHED\\n")
     io.stdout:flush()
     wrk.thread:stop()
@@ -308,6 +322,15 @@ function done(summary, latency, requests)
     "connect=%d read=%d write=%d status=%d timeout=%d\\n",
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
     e.connect, e.read, e.write, e.status, e.timeout))
+  local merged = {}
+  for _, t in ipairs(threads) do
+    for code, n in pairs(t:get("statuses") or {}) do
+      merged[code] = (merged[code] or 0) + n
+    end
+  end
+  local parts = {}
+  for code, n in pairs(merged) do table.insert(parts, code .. "=" .. n) end
+  io.write("BENCH_STATUS " .. table.concat(parts, " ") .. "\\n")
 end
 """
     )
@@ -326,6 +349,10 @@ def _parse_wrk(text: str) -> dict[str, float]:
         out["rps_text"] = float(match.group(1))
     if match := re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text):
         out["non_2xx"] = float(match.group(1))
+    if match := re.search(r"^BENCH_STATUS (.*)$", text, re.M):
+        for pair in match.group(1).split():
+            key, _, value = pair.partition("=")
+            out[f"status_{key}"] = float(value)
     if match := re.search(r"^BENCH_DONE (.*)$", text, re.M):
         for pair in match.group(1).split():
             key, _, value = pair.partition("=")
@@ -396,6 +423,9 @@ def run_wrk(
         non_2xx=int(parsed.get("non_2xx", 0)),
         generator=f"wrk -t{threads}",
         distribution_ms={k: v for k, v in parsed.items() if re.fullmatch(r"p\d+_ms", k)},
+        non_2xx_statuses={
+            k.removeprefix("status_"): int(v) for k, v in parsed.items() if k.startswith("status_")
+        },
     )
 
 
@@ -467,6 +497,7 @@ async def _python_load(
     latencies: list[float] = []
     errors = non_2xx = issued = 0
     run_id = uuid.uuid4().hex[:12]  # keys never repeat across runs of the same load
+    statuses: dict[str, int] = {}
     started = time.perf_counter()
     stop_at = started + seconds
 
@@ -494,8 +525,9 @@ async def _python_load(
                     reader, writer = await asyncio.open_connection(host, port)
                     continue
                 latencies.append(time.perf_counter() - t0)
-                if not 200 <= status < 400:
+                if not 200 <= status < 300:
                     non_2xx += 1
+                    statuses[str(status)] = statuses.get(str(status), 0) + 1
         finally:
             writer.close()
 
@@ -513,6 +545,7 @@ async def _python_load(
         errors=errors,
         non_2xx=non_2xx,
         generator="python asyncio (raw HTTP/1.1, keep-alive)",
+        non_2xx_statuses=statuses,
     )
 
 

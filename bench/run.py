@@ -298,7 +298,9 @@ class Bench:
             "c. gateway /healthz": Load(self.gw_url + "/healthz"),
             "d. gateway cached balance": Load(self.balance_url, headers=self.gw_headers),
             "e. gateway uncached balance": Load(
-                self.balance_url, headers={**self.gw_headers, "Cache-Control": "no-cache"}
+                self.balance_url,
+                headers={**self.gw_headers, "Cache-Control": "no-cache"},
+                count_statuses=True,
             ),
             "e2. uncached, 1000 members": Load(
                 self.balance_url,
@@ -309,6 +311,7 @@ class Bench:
                     POOL_SIZE,
                     "/balance",
                 ),
+                count_statuses=True,
             ),
             "f. gateway earn (Idempotency-Key)": Load(
                 earn_url,
@@ -317,6 +320,7 @@ class Bench:
                 body='{"points": 1, "reason": "bench"}',
                 unique_key_header="Idempotency-Key",
                 key_prefix="bench-" + uuid.uuid4().hex[:8],
+                count_statuses=True,
             ),
         }
 
@@ -376,6 +380,8 @@ class Bench:
                 calls = self.upstream_calls() - before
                 if result.requests:
                     result.upstream_per_request = round(calls / result.requests, 3)
+                    cpu = sum(result.worker_cpu_seconds)
+                    result.cpu_us_per_request = round(cpu / result.requests * 1e6, 1)
                 self.record(name, result)
 
     def upstream_calls(self) -> float:
@@ -403,7 +409,7 @@ class Bench:
                 else ""
             )
             + (
-                f"  errors {result.errors} non-2xx {result.non_2xx}"
+                f"  errors {result.errors} non-2xx {result.non_2xx} {result.non_2xx_statuses}"
                 if result.errors or result.non_2xx
                 else ""
             )
@@ -622,7 +628,7 @@ class Bench:
         print(f"Load generator: {generator}")
         header = (
             f"{'target':<36}{'c':>4}{'rps':>11}{'p50 ms':>10}{'p99 ms':>10}{'err/non2xx':>12}"
-            f"{'upstream/req':>14}"
+            f"{'upstream/req':>14}{'gw CPU us/req':>15}"
         )
         print(header)
         print("-" * len(header))
@@ -632,7 +638,7 @@ class Bench:
                     f"{name:<36}{c:>4}{res.rps:>11.1f}{res.p50_ms:>10.2f}{res.p99_ms:>10.2f}"
                     f"{f'{res.errors}/{res.non_2xx}':>12}"
                     + (
-                        f"{res.upstream_per_request:>14.2f}"
+                        f"{res.upstream_per_request:>14.2f}{res.cpu_us_per_request or 0:>15.0f}"
                         if res.upstream_per_request is not None
                         else ""
                     )

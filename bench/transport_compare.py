@@ -88,6 +88,24 @@ async def make_clients(base: str) -> tuple[list[Client], list[str]]:
 
         clients.append(Client("httpx + httpx_aiohttp transport", bridged_get, bridged.aclose))
 
+    try:  # what gateway/connectors/http.py uses now, if it has one of its own
+        from gateway.connectors.transport import UpstreamTransport
+    except ImportError:
+        skipped.append("gateway.connectors.transport.UpstreamTransport (not in this tree)")
+    else:
+        own = httpx.AsyncClient(
+            base_url=base,
+            headers=HEADERS,
+            timeout=TIMEOUT,
+            transport=UpstreamTransport(limits=LIMITS, trust_env=False),
+        )
+
+        async def own_get() -> int:
+            response = await own.get(PATH)
+            return response.status_code
+
+        clients.append(Client("httpx + gateway UpstreamTransport", own_get, own.aclose))
+
     try:
         import aiohttp
     except ImportError:
@@ -173,11 +191,27 @@ async def measure(base: str, requests: int, rounds: int) -> dict[str, Any]:
     return {"rows": rows, "skipped": skipped}
 
 
+def pick_loop(choice: str) -> str:
+    if choice != "auto":
+        return choice
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return "asyncio"
+    return "uvloop"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3000 requests per cell")
     parser.add_argument("--requests", type=int, help="requests per client and concurrency")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--loop",
+        choices=["auto", "asyncio", "uvloop"],
+        default="auto",
+        help="auto: uvloop when installed, as uvicorn (and so the gateway) picks it",
+    )
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "results" / "transport.json")
     args = parser.parse_args()
     requests = args.requests or (3000 if args.quick else 9000)
@@ -198,7 +232,14 @@ def main() -> int:
         )  # fmt: skip
         wait_http(base + PATH, headers=HEADERS, proc=sim, log=log)
         print(f"simulator {base}; {requests} GETs per client and concurrency, {args.rounds} rounds")
-        report = asyncio.run(measure(base, requests, args.rounds))
+        loop = pick_loop(args.loop)
+        print(f"event loop: {loop}")
+        if loop == "uvloop":
+            import uvloop
+
+            report = uvloop.run(measure(base, requests, args.rounds))
+        else:
+            report = asyncio.run(measure(base, requests, args.rounds))
         log.unlink(missing_ok=True)
     except KeyboardInterrupt:
         print("interrupted: stopping the simulator", file=sys.stderr)
@@ -222,7 +263,7 @@ def main() -> int:
     for item in report["skipped"]:
         print(f"skipped: {item}")
     versions = {}
-    for module in ("httpx", "httpcore", "aiohttp", "httpx_aiohttp"):
+    for module in ("httpx", "httpcore", "aiohttp", "httpx_aiohttp", "uvloop"):
         try:
             from importlib.metadata import version
 
@@ -234,7 +275,7 @@ def main() -> int:
             "requests_per_cell": requests,
             "rounds": args.rounds,
             "python": python_version(),
-            "event_loop": "asyncio (default; the gateway has no uvloop)",
+            "event_loop": loop,
             "versions": versions,
             "duration_seconds": round(time.monotonic() - started, 1),
         }

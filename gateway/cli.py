@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -58,9 +59,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
     port = args.port or settings.server.port
     workers = args.workers or settings.server.workers
     os.environ["GATEWAY_CONFIG"] = path
+    metrics_dir = None
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # every worker writes its metric values here; /metrics merges them
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="lg-metrics-")
+        metrics_dir = tempfile.mkdtemp(prefix="lg-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     shared = None
     if workers > 1 and settings.redis.url is None:
         # Workers must share one Redis for exactly-once writes: start the embedded one here.
@@ -73,6 +76,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     finally:
         if shared is not None:
             shared.stop()
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _run_uvicorn(uvicorn: Any, host: str, port: int, workers: int) -> None:

@@ -7,7 +7,7 @@ from :func:`capabilities_of`, so they cannot disagree.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
+from typing import Any, ClassVar, Protocol, TypeVar, cast, runtime_checkable
 
 import msgspec
 
@@ -149,15 +149,26 @@ CAPABILITIES: dict[str, type[Any]] = {
 P = TypeVar("P")
 
 
+_SUPPORTED: dict[tuple[type[Any], type[Any]], bool] = {}
+
+
+def _supports(cls: type[Connector], protocol: type[Any]) -> bool:
+    # Protocol isinstance checks are slow; a connector class's methods never change.
+    found = _SUPPORTED.get((cls, protocol))
+    if found is None:
+        found = _SUPPORTED[(cls, protocol)] = issubclass(cls, protocol)
+    return found
+
+
 def capabilities_of(connector: Connector) -> list[str]:
-    return [name for name, proto in CAPABILITIES.items() if isinstance(connector, proto)]
+    return [name for name, proto in CAPABILITIES.items() if _supports(type(connector), proto)]
 
 
 def require(connector: Connector, capability: str, protocol: type[P]) -> P:
     """Return ``connector`` as ``protocol`` or raise 501 ``operation_not_supported``."""
-    if not isinstance(connector, protocol):
+    if not _supports(type(connector), protocol):
         raise OperationNotSupported(
             f"Program {connector.program.id!r} ({connector.provider}) does not support "
             f"the operation {capability!r}."
         )
-    return connector
+    return cast(P, connector)

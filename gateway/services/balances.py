@@ -49,12 +49,12 @@ class BalanceService:
         ttl = program.balance_ttl_seconds if connector.balance_cacheable else 0
         cached: CachedBalance | None = None
         cache_up = True
-        if ttl > 0:
+        if ttl > 0 and not no_cache:
             try:
                 cached = await self.store.get_balance(program.id, member_id)
             except RedisError:
                 cache_up = False
-        if cached is not None and not no_cache:
+        if cached is not None:
             age = max(0.0, time.time() - cached.stored_at)
             if age < ttl:
                 _note(program.id, "hit")
@@ -66,6 +66,10 @@ class BalanceService:
         try:
             balance = await self._fetch_once(reader, program.id, member_id, pin)
         except GatewayError as exc:
+            if ttl > 0 and no_cache:
+                # a forced read still prefers a stale answer to none (looked up only now,
+                # so the forced read costs no cache round trip when the provider answers)
+                cached = await self._cached_quietly(program.id, member_id)
             stale = _stale_if_error(cached, program.id, program.max_stale_seconds, exc)
             if stale is None:
                 raise
@@ -87,6 +91,12 @@ class BalanceService:
             status = f"loyalty-gateway; fwd={'request' if no_cache else 'miss'}"
             status += "; stored" if stored else ""
         return BalanceRead(balance=balance, cache_status=status, age=0)
+
+    async def _cached_quietly(self, program_id: str, member_id: str) -> CachedBalance | None:
+        try:
+            return await self.store.get_balance(program_id, member_id)
+        except RedisError:
+            return None
 
     async def _fetch_once(
         self, reader: BalanceReader, program_id: str, member_id: str, pin: str | None
