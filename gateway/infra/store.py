@@ -8,6 +8,7 @@ an email or card number never appears in Redis key names.
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Any, Literal
 
 import msgspec
@@ -107,6 +108,21 @@ local remaining = math.floor((tolerance + emission - (new_tat - now)) / emission
 return {1, remaining, 0, new_tat - now}
 """
 
+# KEYS[1] balance, KEYS[2] its "changed at" mark; ARGV entry, keep_ms, read_started_ms
+_PUT_UNLESS_CHANGED = """
+local changed = tonumber(redis.call('GET', KEYS[2]) or 0)
+if changed >= tonumber(ARGV[3]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+
+# KEYS[1] balance, KEYS[2] its "changed at" mark; ARGV now_ms, keep_ms
+_DROP_AND_MARK = """
+redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+
 _headers_codec = msgspec.json.Decoder(dict[str, str])
 _encode = msgspec.json.encode
 _cached_balance = msgspec.msgpack.Decoder(CachedBalance)
@@ -153,6 +169,8 @@ class Store:
         self._release = client.register_script(_RELEASE)
         self._compare_and_delete = client.register_script(_COMPARE_AND_DELETE)
         self._gcra = client.register_script(_GCRA)
+        self._put_unless_changed = client.register_script(_PUT_UNLESS_CHANGED)
+        self._drop_and_mark = client.register_script(_DROP_AND_MARK)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "lg") -> Store:
@@ -176,15 +194,30 @@ class Store:
         return _cached_balance.decode(raw) if isinstance(raw, bytes) else None
 
     async def put_balance(
-        self, program: str, member_id: str, entry: CachedBalance, keep_ms: int
-    ) -> None:
-        if keep_ms > 0:
-            await self.redis.set(
-                self.balance_key(program, member_id), _msgpack.encode(entry), px=keep_ms
-            )
+        self,
+        program: str,
+        member_id: str,
+        entry: CachedBalance,
+        keep_ms: int,
+        read_started: float,
+    ) -> bool:
+        """Cache a balance read that started at ``read_started`` (epoch seconds), unless the
+        member was changed since: a read racing a write must not bring the old balance back."""
+        if keep_ms <= 0:
+            return False
+        key = self.balance_key(program, member_id)
+        stored = await self._put_unless_changed(
+            keys=[key, key + ":changed"],
+            args=[_msgpack.encode(entry), keep_ms, int(read_started * 1000)],
+        )
+        return bool(stored)
 
-    async def drop_balance(self, program: str, member_id: str) -> None:
-        await self.redis.delete(self.balance_key(program, member_id))
+    async def drop_balance(self, program: str, member_id: str, keep_ms: int = 60_000) -> None:
+        """Forget the cached balance and note when the member changed (for racing reads)."""
+        key = self.balance_key(program, member_id)
+        await self._drop_and_mark(
+            keys=[key, key + ":changed"], args=[int(time.time() * 1000), keep_ms]
+        )
 
     # -- idempotency records --------------------------------------------------------------
     def idempotency_key(self, client_id: str, key: str) -> str:

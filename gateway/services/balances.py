@@ -63,6 +63,7 @@ class BalanceService:
                     cache_status=f"loyalty-gateway; hit; ttl={int(ttl - age)}",
                     age=int(age),
                 )
+        read_started = time.time()
         try:
             balance = await self._fetch_once(reader, program.id, member_id, pin)
         except GatewayError as exc:
@@ -79,8 +80,9 @@ class BalanceService:
             keep_ms = max(ttl, program.max_stale_seconds) * 1000
             entry = CachedBalance(stored_at=time.time(), body=_encode(balance))
             try:
-                await self.store.put_balance(program.id, member_id, entry, keep_ms)
-                stored = True
+                stored = await self.store.put_balance(
+                    program.id, member_id, entry, keep_ms, read_started
+                )
             except RedisError:
                 cache_up = False
         if not cache_up:
