@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Protocol, TypeVar, cast, runtime_checkable
 
 import msgspec
 
+from gateway.connectors.http import UpstreamClient
 from gateway.domain.commands import (
     ActivityQuery,
     EarnCommand,
@@ -45,12 +46,15 @@ class Connector:
         self.store = store
         self.options: Any = msgspec.convert(program.options, self.Options, strict=False)
 
+    #: the client to the provider; every connector sets it in its constructor
+    http: UpstreamClient
+
     async def aclose(self) -> None:
         """Release connections; called once at shutdown."""
+        await self.http.aclose()
 
     def circuit_state(self) -> CircuitState:
-        http = getattr(self, "http", None)
-        return http.breaker.state if http is not None else "closed"
+        return self.http.breaker.state
 
 
 @runtime_checkable

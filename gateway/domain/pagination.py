@@ -10,9 +10,11 @@ import base64
 import binascii
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
+from gateway.domain.commands import ActivityQuery
 from gateway.domain.errors import FieldError, InvalidRequest
-from gateway.domain.models import ActivityEntry
+from gateway.domain.models import ActivityEntry, ActivityPage
 
 
 def encode_cursor(entry_id: str) -> str:
@@ -61,3 +63,23 @@ def newest_first_page(
     page = ordered[start : start + limit]
     more = start + limit < len(ordered)
     return page, (encode_cursor(page[-1].id) if more and page else None)
+
+
+def activity_page(
+    program_id: str,
+    member_id: str,
+    entries: Sequence[ActivityEntry],
+    query: ActivityQuery,
+    provider_data: dict[str, Any] | None,
+) -> ActivityPage:
+    """One page of a ledger the provider returned whole, as the contract shapes it."""
+    page, cursor = newest_first_page(
+        entries, since=query.since, until=query.until, limit=query.limit, cursor=query.cursor
+    )
+    return ActivityPage(
+        program=program_id,
+        member_id=member_id,
+        data=page,
+        next_cursor=cursor,
+        provider_data=provider_data,
+    )

@@ -60,9 +60,6 @@ class AlphaConnector(Connector):
     def check_auth(auth: AuthSettings) -> str | None:
         return check_static_auth(auth)
 
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
     def _path(self, recipient: str) -> str:
         return self.options.recipients_path.rstrip("/") + "/" + quote(recipient, safe="@")
 

@@ -22,7 +22,7 @@ from gateway.connectors.http import UpstreamClient
 from gateway.domain.commands import ActivityQuery, EarnCommand, RedeemCommand
 from gateway.domain.errors import UpstreamDetail, UpstreamUnavailable
 from gateway.domain.models import ActivityPage, Balance, Member, Redemption, Transaction
-from gateway.domain.pagination import newest_first_page
+from gateway.domain.pagination import activity_page
 from gateway.infra.store import Store
 from gateway.settings import AuthSettings, ProgramSettings
 
@@ -55,9 +55,6 @@ class CPExtenderConnector(Connector):
     @staticmethod
     def check_auth(auth: AuthSettings) -> str | None:
         return check_static_auth(auth)
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
 
     async def _balance_check(
         self, member_id: str, operation: str, window: wire.DateWindow | None = None
@@ -100,19 +97,12 @@ class CPExtenderConnector(Connector):
                 endDate=transform.format_date(query.until) if query.until else None,
             )
         loyalty, raw = await self._balance_check(member_id, "activity", window)
-        page, cursor = newest_first_page(
+        return activity_page(
+            self.program.id,
+            member_id,
             transform.to_activity(loyalty.history),
-            since=query.since,
-            until=query.until,
-            limit=query.limit,
-            cursor=query.cursor,
-        )
-        return ActivityPage(
-            program=self.program.id,
-            member_id=member_id,
-            data=page,
-            next_cursor=cursor,
-            provider_data=raw if isinstance(raw, dict) else None,
+            query,
+            raw if isinstance(raw, dict) else None,
         )
 
     async def earn(self, member_id: str, command: EarnCommand) -> Transaction:

@@ -81,9 +81,6 @@ class IRTConnector(Connector):
         # In high security mode a balance read checks the PIN; a cache hit would skip that.
         return self.options.security_mode != "high"
 
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
     async def _call(
         self, call: str, fields: dict[str, str], *, operation: str, write: bool = False
     ) -> wire.Reply:
@@ -218,34 +215,21 @@ class IRTConnector(Connector):
         return balance
 
     def _points_fields(
-        self,
-        member_id: str,
-        points: int,
-        reference: str,
-        point_type: str | None,
-        token: str,
-        pin: str | None,
+        self, member_id: str, command: EarnCommand | RedeemCommand
     ) -> dict[str, str]:
         fields = {
             "cardnumber": member_id,
-            "points": str(points),
-            "reference": reference,
-            "idempotencyKey": token,
-            **self._pin_fields(pin, required=False),
+            "points": str(command.points),
+            "reference": command.reference,
+            "idempotencyKey": command.idempotency_token,
+            **self._pin_fields(command.pin, required=False),
         }
-        if point_type:
-            fields["pointType"] = transform.point_type(point_type) or point_type
+        if command.point_type:
+            fields["pointType"] = transform.point_type(command.point_type) or command.point_type
         return fields
 
     async def earn(self, member_id: str, command: EarnCommand) -> Transaction:
-        fields = self._points_fields(
-            member_id,
-            command.points,
-            command.reference,
-            command.point_type,
-            command.idempotency_token,
-            command.pin,
-        )
+        fields = self._points_fields(member_id, command)
         if command.reason:
             fields["reason"] = command.reason
         reply = await self._call("issuepoints", fields, operation="earn", write=True)
@@ -262,14 +246,7 @@ class IRTConnector(Connector):
         )
 
     async def redeem(self, member_id: str, command: RedeemCommand) -> Redemption:
-        fields = self._points_fields(
-            member_id,
-            command.points,
-            command.reference,
-            command.point_type,
-            command.idempotency_token,
-            command.pin,
-        )
+        fields = self._points_fields(member_id, command)
         reply = await self._call("redeem", fields, operation="redeem", write=True)
         return transform.to_redemption(
             self.program,

@@ -28,7 +28,7 @@ from gateway.domain.errors import (
     UpstreamUnavailable,
 )
 from gateway.domain.models import ActivityPage, Balance, Member, Offer, Redemption, Transaction
-from gateway.domain.pagination import newest_first_page
+from gateway.domain.pagination import activity_page
 from gateway.infra import metrics
 from gateway.infra.store import Store
 from gateway.infra.tokens import Token, TokenCache
@@ -163,9 +163,6 @@ class ShopYourWayConnector(Connector):
             key = "private_key" if auth.private_key else "private_key_file"
             return f"auth.{key}: not a PEM RSA private key"
         return None
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
 
     # -- transport -----------------------------------------------------------------------
     async def _fetch_token(self) -> Token:
@@ -529,20 +526,7 @@ class ShopYourWayConnector(Connector):
         until = query.until or now + dt.timedelta(seconds=1)
         since = query.since or until - dt.timedelta(days=self.options.activity_days)
         data = await self._activity_window(member_id, since, until)
-        page, cursor = newest_first_page(
-            transform.to_activity(data),
-            since=query.since,
-            until=query.until,
-            limit=query.limit,
-            cursor=query.cursor,
-        )
-        return ActivityPage(
-            program=self.program.id,
-            member_id=member_id,
-            data=page,
-            next_cursor=cursor,
-            provider_data=data,
-        )
+        return activity_page(self.program.id, member_id, transform.to_activity(data), query, data)
 
     async def offers(self, member_id: str) -> list[Offer]:
         now = self._now()
