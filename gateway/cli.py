@@ -6,12 +6,10 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from gateway.settings import (
     ConfigError,
@@ -48,8 +46,7 @@ def _load(path: str) -> Settings:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    import uvicorn
-
+    from gateway import serving
     from gateway.infra.logging import configure
 
     path = _config_path(args)
@@ -72,44 +69,12 @@ def cmd_serve(args: argparse.Namespace) -> None:
         shared = EmbeddedRedis().start()
         os.environ[EMBEDDED_REDIS_ENV] = shared.url
     try:
-        _run_uvicorn(uvicorn, host, port, workers)
+        serving.run("gateway.asgi:app", host, port, workers)
     finally:
         if shared is not None:
             shared.stop()
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
-
-
-def _run_uvicorn(uvicorn: Any, host: str, port: int, workers: int) -> None:
-    """uvicorn with N workers; SIGTERM drains in-flight requests for up to 20 s."""
-    config = uvicorn.Config(
-        "gateway.asgi:app",
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=20,
-        proxy_headers=False,
-    )
-    if workers == 1:
-        uvicorn.Server(config).run()
-        return
-    from uvicorn.supervisors import Multiprocess
-
-    Multiprocess(config, sockets=[_listening_socket(host, port)]).run()
-
-
-def _listening_socket(host: str, port: int) -> socket.socket:
-    """The workers' shared socket, made with ``IPPROTO_TCP``: asyncio only turns Nagle off
-    (TCP_NODELAY) on connections accepted from such a socket, and uvicorn's own
-    ``bind_socket`` leaves the protocol 0 — which costs ~40 ms per small response."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.set_inheritable(True)
-    return sock
 
 
 def cmd_demo(args: argparse.Namespace) -> None:

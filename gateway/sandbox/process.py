@@ -12,15 +12,17 @@ import httpx
 class GatewayProcess:
     """Start, probe and kill a gateway process serving ``config_path`` on ``port``."""
 
-    def __init__(self, config_path: str, port: int) -> None:
+    def __init__(self, config_path: str, port: int, *, workers: int | None = None) -> None:
         self.config_path = config_path
+        self.workers = workers
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30) -> GatewayProcess:
         self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            [sys.executable, "-m", "gateway", "serve", "--config", self.config_path],
+            [sys.executable, "-m", "gateway", "serve", "--config", self.config_path]
+            + (["--workers", str(self.workers)] if self.workers else []),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+import pytest
 
+from gateway import serving
 from gateway.infra.embedded_redis import free_tcp_port
+from gateway.sandbox.process import GatewayProcess
 from gateway.sandbox.world import DEMO_API_KEY, World
 
 
@@ -78,3 +83,82 @@ def test_serve_runs_the_configured_gateway(tmp_path: Path, world: World, redis_u
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def _workers(pid: int) -> list[int]:
+    """The worker processes of ``gateway serve`` (not multiprocessing's resource tracker)."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    children = [int(p) for p in path.read_text().split()] if path.exists() else []
+    workers = []
+    for child in children:
+        try:
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                workers.append(child)
+        except FileNotFoundError:  # it just exited
+            pass
+    return workers
+
+
+def _listening_sockets(pid: int, port: int) -> set[int]:
+    """Inodes of the sockets ``pid`` holds that listen on ``port``."""
+    listening = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[1].endswith(f":{port:04X}") and fields[3] == "0A":
+                listening.add(int(fields[9]))
+    held = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except FileNotFoundError:
+            continue
+        if target.startswith("socket:["):
+            held.add(int(target[8:-1]))
+    return listening & held
+
+
+def _fresh_connection_reads(base: str, count: int) -> list[int]:
+    statuses = []
+    for _ in range(count):
+        with httpx.Client(timeout=20) as client:  # a new connection, a new source port
+            statuses.append(client.get(f"{base}/healthz").status_code)
+    return statuses
+
+
+@pytest.mark.skipif(not serving.reuse_port_balances(), reason="needs Linux SO_REUSEPORT")
+def test_workers_share_new_connections_and_a_dead_worker_is_replaced(
+    tmp_path: Path, world: World, redis_url: str
+) -> None:
+    port = free_tcp_port()
+    config = tmp_path / "gateway.yaml"
+    config.write_text(world.config_yaml(redis_url=redis_url, port=port), encoding="utf-8")
+    gateway = GatewayProcess(str(config), port, workers=2).start()
+    try:
+        assert gateway.process is not None
+        parent = gateway.process.pid
+        deadline = time.monotonic() + 20
+        while len(workers := _workers(parent)) < 2:
+            assert time.monotonic() < deadline, "two workers did not start"
+            time.sleep(0.1)
+        while not all(
+            (sockets := {pid: _listening_sockets(pid, port) for pid in workers}).values()
+        ):
+            assert time.monotonic() < deadline, f"workers not listening: {sockets}"
+            time.sleep(0.1)
+        # one socket each, not one shared: the kernel spreads new connections over them
+        assert all(len(held) == 1 for held in sockets.values()), sockets
+        assert len(set.union(*sockets.values())) == 2, sockets
+        assert _fresh_connection_reads(gateway.url, 50) == [200] * 50
+
+        os.kill(workers[0], signal.SIGKILL)
+        # connections hashed to the dead worker's socket wait for its replacement
+        assert _fresh_connection_reads(gateway.url, 40) == [200] * 40
+        deadline = time.monotonic() + 20
+        while len(_workers(parent)) < 2 or workers[0] in _workers(parent):
+            assert time.monotonic() < deadline, "the dead worker was not replaced"
+            time.sleep(0.1)
+        replacement = next(pid for pid in _workers(parent) if pid not in workers)
+        assert _listening_sockets(replacement, port) == sockets[workers[0]]
+    finally:
+        gateway.stop()
