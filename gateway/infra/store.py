@@ -16,6 +16,8 @@ import redis.asyncio as redis
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.sentinel import Sentinel
 
+from gateway.infra.batching import KeyBatcher
+
 ClaimState = Literal["new", "recovered", "completed", "in_progress", "conflict"]
 
 
@@ -171,6 +173,7 @@ class Store:
         self._gcra = client.register_script(_GCRA)
         self._put_unless_changed = client.register_script(_PUT_UNLESS_CHANGED)
         self._drop_and_mark = client.register_script(_DROP_AND_MARK)
+        self._balances = KeyBatcher(self._mget)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "lg") -> Store:
@@ -190,8 +193,16 @@ class Store:
         return f"{self.prefix}:bal:{{{program}:{_digest(member_id)}}}"
 
     async def get_balance(self, program: str, member_id: str) -> CachedBalance | None:
-        raw = await self.redis.get(self.balance_key(program, member_id))
+        raw = await self._balances.get(self.balance_key(program, member_id))
         return _cached_balance.decode(raw) if isinstance(raw, bytes) else None
+
+    async def _mget(self, keys: list[str]) -> list[bytes | None]:
+        if len(keys) == 1:
+            return [await self.redis.get(keys[0])]
+        if isinstance(self.redis, RedisCluster):
+            # the keys live in different slots: one MGET per slot, pipelined per node
+            return list(await self.redis.mget_nonatomic(keys))
+        return list(await self.redis.mget(keys))
 
     async def put_balance(
         self,
