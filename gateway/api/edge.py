@@ -14,6 +14,7 @@ from typing import Any
 import structlog
 
 from gateway.infra import context, metrics
+from gateway.infra.logging import info_enabled
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -23,6 +24,7 @@ ASGIApp = Callable[..., Awaitable[None]]
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _log = structlog.get_logger("gateway.access")
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class Edge:
@@ -62,28 +64,35 @@ class Edge:
             elapsed = time.perf_counter() - started
             route = str(scope.get("path_template") or "unmatched")
             method = scope["method"]
-            metrics.HTTP_REQUESTS.labels(route, method, str(status)).inc()
-            metrics.HTTP_LATENCY.labels(route, method).observe(elapsed)
+            if method not in _METHODS:
+                method = "other"  # a made-up method must not mint new label values
+            metrics.child(metrics.HTTP_REQUESTS, route, method, str(status)).inc()
+            metrics.child(metrics.HTTP_LATENCY, route, method).observe(elapsed)
             for call in ctx.upstream_calls:
-                metrics.UPSTREAM_CALLS.labels(
-                    call.provider, call.program, call.operation, call.outcome
+                metrics.child(
+                    metrics.UPSTREAM_CALLS,
+                    call.provider,
+                    call.program,
+                    call.operation,
+                    call.outcome,
                 ).inc()
-                metrics.UPSTREAM_LATENCY.labels(
-                    call.provider, call.program, call.operation
+                metrics.child(
+                    metrics.UPSTREAM_LATENCY, call.provider, call.program, call.operation
                 ).observe(call.duration_ms / 1000)
-            _log.info(
-                "request",
-                request_id=rid,
-                client=ctx.client_id,
-                program=ctx.program,
-                method=method,
-                route=route,
-                status=status,
-                duration_ms=round(elapsed * 1000, 2),
-                upstream=[_call(c) for c in ctx.upstream_calls] or None,
-                cache=ctx.cache,
-                idempotency=ctx.idempotency,
-            )
+            if info_enabled():  # the line's fields are not even built otherwise
+                _log.info(
+                    "request",
+                    request_id=rid,
+                    client=ctx.client_id,
+                    program=ctx.program,
+                    method=method,
+                    route=route,
+                    status=status,
+                    duration_ms=round(elapsed * 1000, 2),
+                    upstream=[_call(c) for c in ctx.upstream_calls] or None,
+                    cache=ctx.cache,
+                    idempotency=ctx.idempotency,
+                )
 
 
 def _call(call: context.UpstreamCall) -> dict[str, Any]:

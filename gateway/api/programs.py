@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Controller, Request, get
 from litestar.params import FromPath
 
-from gateway.api.auth import authorize, caller_of
+from gateway.api.auth import caller_of
 from gateway.api.openapi import problems
 from gateway.api.state import connector_for, services
 from gateway.connectors.base import HealthProbe
@@ -19,7 +19,6 @@ from gateway.domain.models import ProgramHealth, ProgramInfo, ProgramList
 
 class ProgramController(Controller):
     path = "/v1/programs"
-    guards = [authorize]
     tags = ["programs"]
 
     @get("/", summary="List the programs visible to the caller", responses=problems((401,)))

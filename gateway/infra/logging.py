@@ -138,6 +138,11 @@ def debug_enabled() -> bool:
     return _level <= logging.DEBUG
 
 
+def info_enabled() -> bool:
+    """Cheap check before building the per-request access line."""
+    return _level <= logging.INFO
+
+
 def _stream(output: str) -> TextIO:
     if output == "stdout":
         return sys.stdout

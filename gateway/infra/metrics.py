@@ -8,6 +8,7 @@ exposition merges every worker's values (prometheus-client's multiprocess mode).
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -97,3 +98,17 @@ def exposition() -> bytes:
         multiprocess.MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
         return generate_latest(merged)
     return generate_latest(REGISTRY)
+
+
+_children: dict[tuple[int, tuple[str, ...]], Any] = {}
+
+
+def child(metric: Any, *labels: str) -> Any:
+    """``metric.labels(*labels)``, remembered: prometheus-client's ``labels()`` validates and
+    takes a lock on every call, a few microseconds on each request's path. The label values
+    are bounded (see above), so this map is too."""
+    key = (id(metric), labels)
+    found = _children.get(key)
+    if found is None:
+        found = _children[key] = metric.labels(*labels)
+    return found

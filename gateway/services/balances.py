@@ -152,7 +152,7 @@ def _stale_if_error(
 
 
 def _note(program_id: str, result: str) -> None:
-    metrics.BALANCE_CACHE.labels(program_id, result).inc()
+    metrics.child(metrics.BALANCE_CACHE, program_id, result).inc()
     ctx = context.current()
     if ctx is not None:
         ctx.cache = result
