@@ -16,7 +16,7 @@ request) to ``ConnectTimeout`` — which would make a write that may have been a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import httpx
@@ -42,30 +42,54 @@ def _remap(exc: Exception, request: httpx.Request) -> httpx.TransportError:
     return _classify(cause)(str(exc) or type(cause).__name__, request=request)
 
 
-class _Stream(httpx.AsyncByteStream):
-    def __init__(self, inner: httpx.AsyncByteStream, request: httpx.Request) -> None:
-        self._inner = inner
-        self._request = request
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in self._inner:
-                yield chunk
-        except (httpx.TransportError, aiohttp.ClientError, TimeoutError) as exc:
-            raise _remap(exc, self._request) from exc
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
 class UpstreamTransport(AiohttpTransport):
-    """``AiohttpTransport`` whose errors say truthfully whether the request went out."""
+    """``AiohttpTransport`` whose errors say truthfully whether the request went out.
+
+    It reads the whole answer before returning (every connector needs the full body), so a
+    failure while reading is mapped in the same place, and its session keeps no cookies:
+    providers are called with explicit credentials, never with cookies one of them set.
+    """
+
+    def get_client(self) -> aiohttp.ClientSession:
+        if self.client is not None:  # a session (factory) given by the caller
+            return super().get_client()
+        connector = aiohttp.TCPConnector(
+            keepalive_timeout=self.limits.keepalive_expiry,
+            ssl=self.ssl_context,
+            limit=self.limits.max_connections or 0,
+        )
+        return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not isinstance(self.client, aiohttp.ClientSession):
+            self.client = self.get_client()
+        timeout = request.extensions.get("timeout", {})
+        body = request.content or None
         try:
-            response = await super().handle_async_request(request)
-        except (httpx.TransportError, aiohttp.ClientError, TimeoutError) as exc:
+            async with self.client.request(
+                request.method,
+                str(request.url),
+                headers=request.headers.multi_items(),
+                data=body,
+                allow_redirects=False,
+                auto_decompress=False,  # httpx decodes by Content-Encoding
+                compress=False,
+                timeout=aiohttp.ClientTimeout(
+                    sock_connect=timeout.get("connect"),
+                    sock_read=timeout.get("read"),
+                    connect=timeout.get("pool"),
+                ),
+            ) as answer:
+                content = await answer.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
             raise _remap(exc, request) from exc
-        assert isinstance(response.stream, httpx.AsyncByteStream)
-        response.stream = _Stream(response.stream, request)
-        return response
+        extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
+        if answer.reason:
+            extensions["reason_phrase"] = answer.reason.encode()
+        return httpx.Response(
+            status_code=answer.status,
+            headers=answer.raw_headers,
+            content=content,
+            request=request,
+            extensions=extensions,
+        )
