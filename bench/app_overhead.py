@@ -1,0 +1,168 @@
+"""The gateway app's own CPU per request, without a server or a network client in the way.
+
+Calls the ASGI app in-process, one request after another, and prints microseconds of
+process CPU per request for the bare route, a cached balance read and an uncached
+(pass-through) read. The CP Extender simulator runs in a uvicorn process of its own, and
+Redis is the embedded one, so only the app's work (and its Redis / upstream client work) is
+counted. Quick to rerun after a change to the hot path::
+
+    uv run python bench/app_overhead.py               # ~15 s
+    uv run python bench/app_overhead.py --profile cached   # cProfile of one target, top 40
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import os
+import pstats
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_DIR = BENCH_DIR.parent
+sys.path.insert(0, str(BENCH_DIR))
+
+from benchlib import free_port, wait_http  # noqa: E402
+from run import gateway_yaml  # noqa: E402
+from servers import POOL_FIRST, POOL_SIZE, READ_MEMBER  # noqa: E402
+
+from gateway.app import create_app  # noqa: E402
+from gateway.infra.embedded_redis import EmbeddedRedis  # noqa: E402
+from gateway.sandbox.world import CP_TOKEN, DEMO_API_KEY  # noqa: E402
+from gateway.settings import parse_settings  # noqa: E402
+
+AUTH = [(b"authorization", f"Bearer {DEMO_API_KEY}".encode())]
+
+
+def scope(path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1"), *headers],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8080),
+        "state": {},
+    }
+
+
+async def call(app: Any, sc: dict[str, Any]) -> int:
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(dict(sc), receive, send)
+    return status
+
+
+async def measure(app: Any, scopes: list[dict[str, Any]], n: int) -> float:
+    for sc in scopes[:50]:
+        assert await call(app, sc) == 200, sc["path"]
+    started = time.process_time()
+    for i in range(n):
+        status = await call(app, scopes[i % len(scopes)])
+        if status != 200:
+            raise SystemExit(f"status {status} for {scopes[i % len(scopes)]['path']}")
+    return (time.process_time() - started) / n * 1e6
+
+
+async def main_async(args: argparse.Namespace, cp_url: str, redis_url: str) -> None:
+    settings = parse_settings(
+        gateway_yaml(
+            port=0,
+            workers=1,
+            redis_url=redis_url,
+            prefix="ovh-" + uuid.uuid4().hex[:8],
+            cp_url=cp_url,
+        )
+    )
+    app = create_app(settings)
+    lifespan_in: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    lifespan_out: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    task = asyncio.create_task(
+        app({"type": "lifespan", "state": {}}, lifespan_in.get, lifespan_out.put)
+    )
+    await lifespan_in.put({"type": "lifespan.startup"})
+    started = await lifespan_out.get()
+    assert started["type"] == "lifespan.startup.complete", started
+    balance = f"/v1/programs/cafe-rewards/members/{READ_MEMBER}/balance"
+    targets = {
+        "bare": [scope("/healthz", [])],
+        "cached": [scope(balance, AUTH)],
+        "uncached": [
+            scope(
+                f"/v1/programs/cafe-rewards/members/{POOL_FIRST + i}/balance",
+                [*AUTH, (b"cache-control", b"no-cache")],
+            )
+            for i in range(POOL_SIZE)
+        ],
+    }
+    chosen = [args.profile] if args.profile else list(targets)
+    for name in chosen:
+        n = args.requests if name != "uncached" else args.requests // 4
+        if args.profile:
+            await measure(app, targets[name], 200)
+            profiler = cProfile.Profile()
+            profiler.enable()
+            await measure(app, targets[name], n)
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+        else:
+            runs = [await measure(app, targets[name], n) for _ in range(3)]
+            print(f"{name:10s} {min(runs):8.1f} us CPU/request (best of 3 x {n})", flush=True)
+    await lifespan_in.put({"type": "lifespan.shutdown"})
+    await lifespan_out.get()
+    await task
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--profile", choices=["bare", "cached", "uncached"])
+    args = parser.parse_args()
+    redis = EmbeddedRedis(tcp_port=free_port()).start()
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        sim = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "--app-dir", str(BENCH_DIR),
+             "servers:cp_app", "--port", str(port), "--log-level", "warning", "--no-access-log"],
+            cwd=REPO_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+            env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": tmp},
+        )  # fmt: skip
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_http(
+                f"{url}/Loyalty/{READ_MEMBER}/BalanceCheck",
+                headers={"Authorization": f"Bearer {CP_TOKEN}"},
+                proc=sim,
+                log=Path(os.devnull),
+            )
+            asyncio.run(main_async(args, url, redis.url))
+        finally:
+            sim.terminate()
+            sim.wait(10)
+            redis.stop()
+
+
+if __name__ == "__main__":
+    main()
