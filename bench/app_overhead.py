@@ -29,14 +29,14 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 sys.path.insert(0, str(BENCH_DIR))
 
-from benchlib import free_port, wait_http  # noqa: E402
-from run import gateway_yaml  # noqa: E402
-from servers import POOL_FIRST, POOL_SIZE, READ_MEMBER  # noqa: E402
-
 from gateway.app import create_app  # noqa: E402
 from gateway.infra.embedded_redis import EmbeddedRedis  # noqa: E402
 from gateway.sandbox.world import CP_TOKEN, DEMO_API_KEY  # noqa: E402
 from gateway.settings import parse_settings  # noqa: E402
+
+from benchlib import free_port, wait_http  # noqa: E402
+from run import gateway_yaml  # noqa: E402
+from servers import POOL_FIRST, POOL_SIZE, READ_MEMBER  # noqa: E402
 
 AUTH = [(b"authorization", f"Bearer {DEMO_API_KEY}".encode())]
 

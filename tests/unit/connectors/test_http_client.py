@@ -42,9 +42,7 @@ def test_paths_join_the_base_url_and_whole_urls_are_kept() -> None:
         )
         first = await client.request("GET", "/Loyalty/1/BalanceCheck", operation="balance")
         assert first.json() == {"ok": True}
-        await client.request(
-            "POST", "https://idp.test/token", operation="token", data={"a": "b"}
-        )
+        await client.request("POST", "https://idp.test/token", operation="token", data={"a": "b"})
         await client.aclose()
 
     asyncio.run(main())
