@@ -1,4 +1,4 @@
-"""Merge the key lookups of concurrent requests into one Redis command (auto-pipelining).
+"""Merge the Redis calls of concurrent requests into one command (auto-pipelining).
 
 A cached balance read is one Redis GET, and on a busy worker that round trip (a write, an
 event-loop wake-up and a read per request) was most of the read's CPU time. Lookups made in
@@ -11,20 +11,26 @@ connection), so a slow batch does not hold up the next.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Generic, TypeVar
 
-Fetch = Callable[[list[str]], Awaitable[Sequence[bytes | None]]]
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
-class KeyBatcher:
-    def __init__(self, fetch: Fetch, max_batch: int = 256) -> None:
+class KeyBatcher(Generic[K, V]):
+    """``get(item)`` answers ``fetch([..., item, ...])[i]``; equal items are fetched once."""
+
+    def __init__(
+        self, fetch: Callable[[list[K]], Awaitable[Sequence[V]]], max_batch: int = 256
+    ) -> None:
         self._fetch = fetch
         self._max_batch = max_batch
-        self._pending: dict[str, list[asyncio.Future[bytes | None]]] = {}
+        self._pending: dict[K, list[asyncio.Future[V]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._direct = 0  # lookups sent on their own, still in flight
 
-    async def get(self, key: str) -> bytes | None:
+    async def get(self, key: K) -> V:
         if not self._pending and not self._tasks and not self._direct:
             self._direct += 1
             try:
@@ -32,7 +38,7 @@ class KeyBatcher:
             finally:
                 self._direct -= 1
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[bytes | None] = loop.create_future()
+        future: asyncio.Future[V] = loop.create_future()
         waiters = self._pending.get(key)
         if waiters is not None:
             waiters.append(future)
@@ -52,7 +58,7 @@ class KeyBatcher:
         self._tasks.add(task)  # keep a reference until it is done
         task.add_done_callback(self._tasks.discard)
 
-    async def _send(self, batch: dict[str, list[asyncio.Future[bytes | None]]]) -> None:
+    async def _send(self, batch: dict[K, list[asyncio.Future[V]]]) -> None:
         keys = list(batch)
         try:
             values = await self._fetch(keys)

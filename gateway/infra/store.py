@@ -7,9 +7,10 @@ an email or card number never appears in Redis key names.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import msgspec
 import redis.asyncio as redis
@@ -44,6 +45,13 @@ class RateDecision(msgspec.Struct):
 class CachedBalance(msgspec.Struct):
     stored_at: float
     body: bytes
+
+
+class _Put(NamedTuple):
+    key: str
+    entry: bytes
+    keep_ms: int
+    read_started_ms: int
 
 
 # KEYS[1] record; ARGV fingerprint, owner, lease_ms, retention_ms.
@@ -110,12 +118,20 @@ local remaining = math.floor((tolerance + emission - (new_tat - now)) / emission
 return {1, remaining, 0, new_tat - now}
 """
 
-# KEYS[1] balance, KEYS[2] its "changed at" mark; ARGV entry, keep_ms, read_started_ms
+# For each member n (from 0): KEYS[2n+1] balance, KEYS[2n+2] its "changed at" mark;
+# ARGV[3n+1..3n+3] entry, keep_ms, read_started_ms. One 0/1 per member, in order.
 _PUT_UNLESS_CHANGED = """
-local changed = tonumber(redis.call('GET', KEYS[2]) or 0)
-if changed >= tonumber(ARGV[3]) then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1
+local stored = {}
+for n = 0, #KEYS / 2 - 1 do
+  local changed = tonumber(redis.call('GET', KEYS[2 * n + 2]) or 0)
+  if changed >= tonumber(ARGV[3 * n + 3]) then
+    stored[n + 1] = 0
+  else
+    redis.call('SET', KEYS[2 * n + 1], ARGV[3 * n + 1], 'PX', ARGV[3 * n + 2])
+    stored[n + 1] = 1
+  end
+end
+return stored
 """
 
 # KEYS[1] balance, KEYS[2] its "changed at" mark; ARGV now_ms, keep_ms
@@ -173,7 +189,8 @@ class Store:
         self._gcra = client.register_script(_GCRA)
         self._put_unless_changed = client.register_script(_PUT_UNLESS_CHANGED)
         self._drop_and_mark = client.register_script(_DROP_AND_MARK)
-        self._balances = KeyBatcher(self._mget)
+        self._balances: KeyBatcher[str, bytes | None] = KeyBatcher(self._mget)
+        self._balance_puts: KeyBatcher[_Put, int] = KeyBatcher(self._put_many)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "lg") -> Store:
@@ -217,11 +234,17 @@ class Store:
         if keep_ms <= 0:
             return False
         key = self.balance_key(program, member_id)
-        stored = await self._put_unless_changed(
-            keys=[key, key + ":changed"],
-            args=[_msgpack.encode(entry), keep_ms, int(read_started * 1000)],
-        )
-        return bool(stored)
+        put = _Put(key, _msgpack.encode(entry), keep_ms, int(read_started * 1000))
+        return bool(await self._balance_puts.get(put))
+
+    async def _put_many(self, puts: list[_Put]) -> list[int]:
+        if len(puts) > 1 and isinstance(self.redis, RedisCluster):
+            # a script may only touch one slot: one call per member
+            each = await asyncio.gather(*(self._put_many([put]) for put in puts))
+            return [stored for (stored,) in each]
+        keys = [k for put in puts for k in (put.key, put.key + ":changed")]
+        args = [a for put in puts for a in (put.entry, put.keep_ms, put.read_started_ms)]
+        return [int(n) for n in await self._put_unless_changed(keys=keys, args=args)]
 
     async def drop_balance(self, program: str, member_id: str, keep_ms: int = 60_000) -> None:
         """Forget the cached balance and note when the member changed (for racing reads)."""

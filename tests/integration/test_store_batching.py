@@ -1,4 +1,4 @@
-"""Concurrent cached-balance lookups reach Redis as one MGET (real Redis)."""
+"""Concurrent cached-balance lookups and fills reach Redis as one command (real Redis)."""
 
 from __future__ import annotations
 
@@ -42,3 +42,42 @@ def test_concurrent_lookups_are_one_mget(redis_url: str) -> None:
         asyncio.run(main())
     finally:
         observer.close()
+
+
+def test_concurrent_fills_are_one_script_call_and_each_keeps_its_own_answer(
+    redis_url: str,
+) -> None:
+    observer = redis.Redis.from_url(redis_url)
+
+    async def main() -> None:
+        store = Store.from_url(redis_url, prefix="batch-" + uuid.uuid4().hex[:6])
+        members = [uuid.uuid4().hex for _ in range(12)]
+        started = time.time() - 0.05
+        try:
+            await store.drop_balance("p", members[3])  # changed after the reads began
+            await store.put_balance("p", uuid.uuid4().hex, _entry(0), 60_000, time.time())
+            calls = _calls(observer, "evalsha")
+            stored = await asyncio.gather(
+                *(
+                    store.put_balance("p", m, _entry(n), 60_000, started)
+                    for n, m in enumerate(members)
+                )
+            )
+            # the first fill found the batcher idle and went alone; the other 11, one call
+            assert _calls(observer, "evalsha") - calls == 2
+            assert stored == [n != 3 for n in range(12)]
+            found = await asyncio.gather(*(store.get_balance("p", m) for m in members))
+            assert [f.body if f else None for f in found] == [
+                None if n == 3 else str(n).encode() for n in range(12)
+            ]
+        finally:
+            await store.aclose()
+
+    try:
+        asyncio.run(main())
+    finally:
+        observer.close()
+
+
+def _entry(n: int) -> CachedBalance:
+    return CachedBalance(stored_at=time.time(), body=str(n).encode())
