@@ -58,6 +58,14 @@ from benchlib import (
 )
 from servers import EARN_MEMBER, POOL_FIRST, POOL_SIZE, READ_MEMBER
 
+#: the gateway's pass-through read at c=1 (interleaved with the two baselines)
+PASS_THROUGH = "e. gateway uncached balance"
+#: c=32 throughput ratios measured again in alternating rounds: numerator, denominator
+PAIRED = {
+    "cached_over_bare_rps": ("d. gateway cached balance", "c. gateway /healthz"),
+    "passthrough_over_nginx_rps": ("e2. uncached, 1000 members", "b. nginx -> simulator"),
+}
+
 TARGETS = {
     "cached_over_bare_rps": ("cached balance rps / bare route rps (c=32)", ">=", 0.60),
     "passthrough_added_latency_vs_nginx": (
@@ -178,6 +186,8 @@ class Bench:
         self.redis: EmbeddedRedis | None = None
         self.use_wrk = wrk_available() and args.loadgen != "python"
         self.results: dict[str, dict[int, Result]] = {}
+        self.c1_rounds: dict[str, Result] = {}
+        self.paired: dict[str, list[float]] = {}
         self.notes: list[str] = []
         self.gateway: subprocess.Popen[bytes] | None = None
         #: other work on the machine skews everything: recorded at start and end
@@ -345,22 +355,25 @@ class Bench:
         seconds, warmup = self.args.seconds, self.args.warmup
         loads = self.loads()
         # The two baselines differ by tens of microseconds at c=1, less than the drift
-        # between two runs on a 2-core machine: measure them in alternating 1 s rounds and
-        # keep the median of each (below). Everything else: warm-up, c=1, c=32.
+        # between two runs on a 2-core machine: measure them, and the gateway's pass-through
+        # read the latency ratio compares with them, in alternating 1 s rounds and keep the
+        # median of each (below). Everything else: warm-up, c=1, c=32.
         baselines = [n for n in ("a. simulator direct", "b. nginx -> simulator") if loads[n]]
-        for name in baselines:
+        interleaved = [*baselines, PASS_THROUGH]
+        for name in interleaved:
             load = loads[name]
             assert load is not None
             if warmup:
                 self.drive(name, load, 32, warmup)
-        rounds: dict[str, list[Result]] = {name: [] for name in baselines}
+        rounds: dict[str, list[Result]] = {name: [] for name in interleaved}
         for _ in range(max(2, round(seconds))):
-            for name in baselines:
+            for name in interleaved:
                 load = loads[name]
                 assert load is not None
                 rounds[name].append(self.drive(name, load, 1, 1))
+        self.c1_rounds = {name: combine(results) for name, results in rounds.items()}
         for name in baselines:
-            self.record(name, combine(rounds[name]))
+            self.record(name, self.c1_rounds[name])
             load = loads[name]
             assert load is not None
             self.record(name, self.drive(name, load, 32, seconds))
@@ -383,6 +396,29 @@ class Bench:
                     cpu = sum(result.worker_cpu_seconds)
                     result.cpu_us_per_request = round(cpu / result.requests * 1e6, 1)
                 self.record(name, result)
+
+    def paired_rounds(self) -> None:
+        """Each c=32 throughput ratio again, from alternating 1 s rounds of its two targets.
+
+        The machine's speed drifts by tens of percent within a run (other tenants, CPU
+        frequency), so two targets measured a minute apart can differ for reasons of their
+        own. The median of the per-round ratios is what the verdict uses; the ratio of the
+        table's rows is printed beside it.
+        """
+        loads = self.loads()
+        for key, (numerator, denominator) in PAIRED.items():
+            top, bottom = loads[numerator], loads[denominator]
+            if top is None or bottom is None:
+                continue
+            ratios = []
+            for _ in range(self.args.rounds):
+                over = self.drive(numerator, top, 32, 1).rps
+                under = self.drive(denominator, bottom, 32, 1).rps
+                if under > 0:
+                    ratios.append(round(over / under, 3))
+            if ratios:
+                self.paired[key] = ratios
+                self.log(f"{key}: per-round ratios {ratios}, median {statistics.median(ratios)}")
 
     def upstream_calls(self) -> float:
         """Calls to the provider so far, all workers (loyalty_gateway_upstream_calls_total)."""
@@ -583,13 +619,18 @@ class Bench:
         def get(name: str, c: int) -> Result | None:
             return r.get(name, {}).get(c)
 
-        direct1, nginx1 = get("a. simulator direct", 1), get("b. nginx -> simulator", 1)
+        direct1 = self.c1_rounds.get("a. simulator direct")
+        nginx1 = self.c1_rounds.get("b. nginx -> simulator")
         nginx32 = get("b. nginx -> simulator", 32)
         bare32, cached32 = get("c. gateway /healthz", 32), get("d. gateway cached balance", 32)
         bare1, cached1 = get("c. gateway /healthz", 1), get("d. gateway cached balance", 1)
-        unc1, unc32 = get("e. gateway uncached balance", 1), get("e. gateway uncached balance", 32)
+        unc1 = self.c1_rounds.get(PASS_THROUGH)  # from the rounds interleaved with a and b
+        unc32 = get(PASS_THROUGH, 32)
         out: dict[str, Any] = {}
-        out["cached_over_bare_rps"] = cached32.rps / bare32.rps if cached32 and bare32 else None
+        out["cached_over_bare_rps_table"] = (
+            cached32.rps / bare32.rps if cached32 and bare32 else None
+        )
+        out["cached_over_bare_rps"] = self._paired("cached_over_bare_rps")
         out["cached_over_bare_rps_c1"] = cached1.rps / bare1.rps if cached1 and bare1 else None
         gw_added = unc1.p50_ms - direct1.p50_ms if unc1 and direct1 else None
         ng_added = nginx1.p50_ms - direct1.p50_ms if nginx1 and direct1 else None
@@ -608,15 +649,20 @@ class Bench:
         # e2 makes one upstream call per request; e (one member) at c=32 is mostly merged
         # by the gateway's single flight, so it is reported but not judged
         spread32 = get("e2. uncached, 1000 members", 32)
-        out["passthrough_over_nginx_rps"] = (
+        out["passthrough_over_nginx_rps_table"] = (
             spread32.rps / nginx32.rps if spread32 and nginx32 else None
         )
+        out["passthrough_over_nginx_rps"] = self._paired("passthrough_over_nginx_rps")
         out["uncached_one_member_over_nginx_rps"] = (
             unc32.rps / nginx32.rps if unc32 and nginx32 else None
         )
         out["redis_commands_per_cached_read"] = redis_stats.get("per_read")
         out["rss_growth_pct"] = rss.get("growth_pct")
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in out.items()}
+
+    def _paired(self, key: str) -> float | None:
+        rounds = self.paired.get(key)
+        return statistics.median(rounds) if rounds else None
 
     def report(self, redis_stats: dict[str, Any], rss: dict[str, Any]) -> dict[str, Any]:
         generator = (
@@ -656,6 +702,11 @@ class Bench:
             f"{fmt_ratio(ratios['cached_over_bare_rps_c1'])}; uncached one-member rps / nginx "
             f"at c=32: {fmt_ratio(ratios['uncached_one_member_over_nginx_rps'])})"
         )
+        print(
+            f"  (c=32 ratios are medians of {self.args.rounds} alternating 1 s rounds; from the "
+            f"table's rows: cached/bare {fmt_ratio(ratios['cached_over_bare_rps_table'])}, "
+            f"pass-through/nginx {fmt_ratio(ratios['passthrough_over_nginx_rps_table'])})"
+        )
         for note in self.notes:
             print(f"note: {note}")
         return {
@@ -679,6 +730,8 @@ class Bench:
             "load_average": {"start": self.load_start, "end": os.getloadavg()},
             "results": [res.as_dict() for by_c in self.results.values() for res in by_c.values()],
             "ratios": ratios,
+            "paired_rounds": self.paired,
+            "c1_rounds": {name: res.as_dict() for name, res in self.c1_rounds.items()},
             "targets": {
                 key: {
                     "label": label,
@@ -798,6 +851,9 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, help="warm-up seconds per target (default 1)")
     parser.add_argument("--rss-requests", type=int, help="cached reads for the RSS check")
     parser.add_argument("--redis-reads", type=int, default=1000, help="reads for commandstats")
+    parser.add_argument(
+        "--rounds", type=int, help="alternating 1 s rounds per c=32 ratio (default 5, quick 3)"
+    )
     parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads at c=32")
     parser.add_argument("--budget", type=float, default=170.0, help="seconds for the whole run")
     parser.add_argument("--loadgen", choices=["auto", "python"], default="auto")
@@ -809,6 +865,7 @@ def main() -> int:
     args = parser.parse_args()
     args.seconds = args.seconds or (2.0 if args.quick else 4.0)
     args.warmup = args.warmup if args.warmup is not None else 1.0
+    args.rounds = args.rounds or (3 if args.quick else 5)
     args.rss_requests = args.rss_requests or (20_000 if args.quick else 100_000)
 
     install_sigterm_as_interrupt()
@@ -825,6 +882,7 @@ def main() -> int:
             )
         bench.start()
         bench.measure()
+        bench.paired_rounds()
         bench.diagnose()
         redis_stats = bench.redis_commands()
         rss = bench.rss_growth()
