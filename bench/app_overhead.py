@@ -6,8 +6,9 @@ process CPU per request for the bare route, a cached balance read and an uncache
 Redis is the embedded one, so only the app's work (and its Redis / upstream client work) is
 counted. Quick to rerun after a change to the hot path::
 
-    uv run python bench/app_overhead.py               # ~15 s
-    uv run python bench/app_overhead.py --profile cached   # cProfile of one target, top 40
+    uv run python bench/app_overhead.py                     # ~15 s, one request at a time
+    uv run python bench/app_overhead.py --concurrency 16    # 16 in flight, as a busy worker
+    uv run python bench/app_overhead.py --profile cached    # cProfile of one target
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
+
+import uvloop
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
@@ -74,14 +77,19 @@ async def call(app: Any, sc: dict[str, Any]) -> int:
     return status
 
 
-async def measure(app: Any, scopes: list[dict[str, Any]], n: int) -> float:
+async def measure(app: Any, scopes: list[dict[str, Any]], n: int, concurrency: int = 1) -> float:
     for sc in scopes[:50]:
         assert await call(app, sc) == 200, sc["path"]
+    counter = iter(range(n))
+
+    async def worker() -> None:
+        for i in counter:
+            status = await call(app, scopes[i % len(scopes)])
+            if status != 200:
+                raise SystemExit(f"status {status} for {scopes[i % len(scopes)]['path']}")
+
     started = time.process_time()
-    for i in range(n):
-        status = await call(app, scopes[i % len(scopes)])
-        if status != 200:
-            raise SystemExit(f"status {status} for {scopes[i % len(scopes)]['path']}")
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
     return (time.process_time() - started) / n * 1e6
 
 
@@ -120,16 +128,20 @@ async def main_async(args: argparse.Namespace, cp_url: str, redis_url: str) -> N
     for name in chosen:
         n = args.requests if name != "uncached" else args.requests // 4
         if args.profile:
-            await measure(app, targets[name], 200)
+            await measure(app, targets[name], 200, args.concurrency)
             profiler = cProfile.Profile()
             profiler.enable()
-            await measure(app, targets[name], n)
+            await measure(app, targets[name], n, args.concurrency)
             profiler.disable()
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
             pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
         else:
-            runs = [await measure(app, targets[name], n) for _ in range(3)]
-            print(f"{name:10s} {min(runs):8.1f} us CPU/request (best of 3 x {n})", flush=True)
+            runs = [await measure(app, targets[name], n, args.concurrency) for _ in range(3)]
+            print(
+                f"{name:10s} {min(runs):8.1f} us CPU/request (best of 3 x {n}, "
+                f"{args.concurrency} at a time)",
+                flush=True,
+            )
     await lifespan_in.put({"type": "lifespan.shutdown"})
     await lifespan_out.get()
     await task
@@ -139,6 +151,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--profile", choices=["bare", "cached", "uncached"])
+    parser.add_argument("--concurrency", type=int, default=1, help="requests in flight")
+    parser.add_argument("--asyncio", action="store_true", help="asyncio's loop, not uvloop")
     args = parser.parse_args()
     redis = EmbeddedRedis(tcp_port=free_port()).start()
     port = free_port()
@@ -157,7 +171,10 @@ def main() -> None:
                 proc=sim,
                 log=Path(os.devnull),
             )
-            asyncio.run(main_async(args, url, redis.url))
+            if args.asyncio:
+                asyncio.run(main_async(args, url, redis.url))
+            else:  # what gateway serve runs
+                uvloop.run(main_async(args, url, redis.url))
         finally:
             sim.terminate()
             sim.wait(10)

@@ -26,6 +26,7 @@ import ssl
 import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
+from urllib.parse import urlencode
 
 import httpx
 import msgspec
@@ -186,22 +187,32 @@ class UpstreamClient:
         status: int | None = None
         connect = timeouts.connect_seconds
         try:
-            request = httpx.Request(
-                call.method,
-                call.path if call.path.startswith(_ABSOLUTE) else self._base + call.path,
-                json=call.json,
-                content=call.content,
-                data=call.data,
-                headers=_merged(self._headers, headers),
-                extensions={
-                    "timeout": {"connect": connect, "read": read, "write": read, "pool": read}
-                },
-            )
-            response = await self._transport.handle_async_request(request)
-            try:
-                await response.aread()
-            finally:
-                await response.aclose()
+            url = call.path if call.path.startswith(_ABSOLUTE) else self._base + call.path
+            merged = _merged(self._headers, headers)
+            if isinstance(self._transport, UpstreamTransport):
+                body, content_type = _encoded_body(call)
+                if content_type is not None:
+                    merged = _merged(merged, {"Content-Type": content_type})
+                response = await self._transport.send(
+                    call.method, url, merged.items(), body, connect=connect, read=read, pool=read
+                )
+            else:  # a test's httpx.MockTransport
+                request = httpx.Request(
+                    call.method,
+                    url,
+                    json=call.json,
+                    content=call.content,
+                    data=call.data,
+                    headers=merged,
+                    extensions={
+                        "timeout": {"connect": connect, "read": read, "write": read, "pool": read}
+                    },
+                )
+                response = await self._transport.handle_async_request(request)
+                try:
+                    await response.aread()
+                finally:
+                    await response.aclose()
             status = response.status_code
             outcome = "ok" if status < 400 else f"http_{status // 100}xx"
             if debug_enabled():
@@ -254,6 +265,25 @@ class UpstreamClient:
             upstream=UpstreamDetail(provider=self.provider, message=type(exc).__name__),
             outcome=outcome,
         )
+
+
+def _encoded_body(call: Outgoing) -> tuple[bytes | None, str | None]:
+    """The body and its Content-Type, encoded as httpx would (compact JSON, form fields).
+
+    A Content-Type the connector set itself is kept (only added when absent)."""
+    if call.content is not None:
+        return call.content, None
+    if call.data is not None:
+        form = urlencode(call.data).encode()
+        return form, _default_type(call, "application/x-www-form-urlencoded")
+    if call.json is not None:
+        return msgspec.json.encode(call.json), _default_type(call, "application/json")
+    return None, None
+
+
+def _default_type(call: Outgoing, content_type: str) -> str | None:
+    given = call.headers or {}
+    return None if any(name.lower() == "content-type" for name in given) else content_type
 
 
 def _merged(defaults: dict[str, str], extra: dict[str, str]) -> dict[str, str]:
