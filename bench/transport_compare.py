@@ -106,6 +106,19 @@ async def make_clients(base: str) -> tuple[list[Client], list[str]]:
 
         clients.append(Client("httpx + gateway UpstreamTransport", own_get, own.aclose))
 
+        # how gateway/connectors/http.py calls it: no AsyncClient, no httpx.Request
+        direct = UpstreamTransport(limits=LIMITS, trust_env=False)
+        url = base + PATH
+        header_items = list(HEADERS.items())
+
+        async def direct_get() -> int:
+            response = await direct.send(
+                "GET", url, header_items, None, connect=2.0, read=5.0, pool=5.0
+            )
+            return response.status_code
+
+        clients.append(Client("gateway UpstreamTransport.send", direct_get, direct.aclose))
+
     try:
         import aiohttp
     except ImportError:
