@@ -123,8 +123,13 @@ def create_litestar(settings: Settings, store: Store | None = None) -> Litestar:
     )
 
 
-def create_app(settings: Settings, store: Store | None = None) -> Edge:
-    """The ASGI application to serve (logging is configured from the settings)."""
+def create_app(
+    settings: Settings, store: Store | None = None, *, fast_balance: bool = True
+) -> Edge:
+    """The ASGI application to serve (logging is configured from the settings).
+
+    ``fast_balance=False`` sends plain balance reads through litestar too (the tests compare
+    both ways; see gateway/api/fast_balance.py)."""
     log = settings.logging
     configure_logging(log.level, log.format, log.output)
-    return Edge(create_litestar(settings, store))
+    return Edge(create_litestar(settings, store), fast_balance=fast_balance)

@@ -13,6 +13,7 @@ from typing import Any
 
 import structlog
 
+from gateway.api import fast_balance
 from gateway.infra import context, metrics
 from gateway.infra.logging import info_enabled
 
@@ -28,8 +29,10 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 
 
 class Edge:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, fast_balance: bool = True) -> None:
         self.app = app
+        #: answer plain balance reads in front of litestar (see gateway/api/fast_balance.py)
+        self.fast_balance = fast_balance
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,7 +62,8 @@ class Edge:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            if not (self.fast_balance and await fast_balance.answer(self.app, scope, send_with_id)):
+                await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             route = str(scope.get("path_template") or "unmatched")

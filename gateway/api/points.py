@@ -20,7 +20,12 @@ from gateway.services.writes import WriteContext
 
 
 def _no_cache(request: Request[Any, Any, Any]) -> bool:
-    directives = request.headers.get("cache-control", "").lower()
+    return forces_fresh(request.headers.get("cache-control", ""))
+
+
+def forces_fresh(cache_control: str) -> bool:
+    """The request's ``Cache-Control`` asks for a fresh read (API.md "Caching")."""
+    directives = cache_control.lower()
     return any(d.strip() in ("no-cache", "no-store", "max-age=0") for d in directives.split(","))
 
 

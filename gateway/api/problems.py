@@ -125,7 +125,13 @@ def _plain_detail(exc: HTTPException, cls: type[e.GatewayError]) -> str:
 
 
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    return problem_response(problem_for(exc, request.method))
+
+
+def problem_for(exc: Exception, method: str) -> e.GatewayError:
+    """``translate``, logging what was not an expected error (a bug: no detail reaches the
+    caller, the log has the exception type)."""
     error = translate(exc)
     if type(error) is e.GatewayError:
-        _log.error("unhandled_exception", exc_type=type(exc).__name__, method=request.method)
-    return problem_response(error)
+        _log.error("unhandled_exception", exc_type=type(exc).__name__, method=method)
+    return error

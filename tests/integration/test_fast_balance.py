@@ -1,0 +1,160 @@
+"""The balance read answered in front of litestar gives the very answers litestar gives.
+
+Two gateways on the same simulators, each with its own cache (key prefix): one with the
+fast path (the default), one without. Every request below goes to both, in the same order,
+and status, headers and body must match. The requests the fast path must leave to litestar
+are also checked one by one: for them ``fast_balance.answer`` sends nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from gateway.api import fast_balance
+from gateway.api.edge import Edge
+from gateway.app import create_app
+from gateway.sandbox import shopyourway
+from gateway.sandbox.world import DEMO_API_KEY, READER_KEY, World
+from gateway.settings import parse_settings
+
+KEY = [(b"authorization", f"Bearer {DEMO_API_KEY}".encode())]
+CP = "/v1/programs/cafe-rewards/members/2059378440/balance"
+ALPHA = "/v1/programs/alpha-store/members/OLMKne7Y3N/balance"
+SYW = f"/v1/programs/syw-rewards/members/{shopyourway.DEMO_MEMBER_NUMBER}/balance"
+IRT_UNKNOWN = "/v1/programs/irt-rewards/members/0000/balance"
+CP_UNKNOWN = "/v1/programs/cafe-rewards/members/999999999/balance"
+NO_CACHE = [(b"cache-control", b"no-cache")]
+
+#: (path, query, headers) the fast path answers itself
+ANSWERED = [
+    (CP, b"", KEY),  # miss, stored
+    (CP, b"", KEY),  # hit
+    (CP, b"", KEY + NO_CACHE),  # forced fresh read
+    (ALPHA, b"", KEY),
+    (ALPHA, b"", KEY),
+    (SYW, b"", KEY),
+    (CP_UNKNOWN, b"", KEY),  # the provider's 404, as a problem
+    (IRT_UNKNOWN, b"", KEY),
+]
+#: ... and those it leaves to litestar
+LEFT = [
+    (CP, b"include=provider_data", KEY),
+    (CP, b"", [*KEY, (b"x-member-pin", b"1234")]),
+    (CP, b"", []),  # no key: 401
+    (CP, b"", [(b"authorization", b"Bearer not-a-key")]),
+    (CP, b"", [(b"authorization", b"Basic abc")]),
+    (CP, b"", [(b"authorization", f"Bearer {READER_KEY}".encode())]),  # foreign program: 404
+    (CP, b"", [(b"authorization", f"Bearer limited-{DEMO_API_KEY}".encode())]),  # rate limit
+    (CP, b"", KEY + KEY),  # a repeated header
+    (CP + "/", b"", KEY),
+    ("/v1/programs/no-such/members/1/balance", b"", KEY),
+    ("/v1/programs/cafe-rewards/members/2059378440", b"", KEY),
+]
+
+
+def _scope(path: str, query: bytes, headers: list[tuple[bytes, bytes]], rid: str) -> Any:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": "",
+        "headers": [(b"host", b"gw.test"), (b"x-request-id", rid.encode()), *headers],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8080),
+        "state": {},
+    }
+
+
+async def _call(app: Any, scope: Any) -> tuple[int, dict[str, str], bytes]:
+    sent: list[Any] = []
+
+    async def receive() -> Any:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    start = sent[0]
+    headers = {k.decode(): v.decode() for k, v in start["headers"]}
+    body = b"".join(m.get("body", b"") for m in sent[1:])
+    return start["status"], headers, body
+
+
+def _normal(answer: tuple[int, dict[str, str], bytes]) -> Any:
+    """Seconds of freshness may differ by one between the two gateways, and a provider that
+    stamps its answer with its own clock (ShopYourWay) may have moved on by a second."""
+    status, headers, body = answer
+    headers = {k: re.sub(r"ttl=\d+", "ttl=N", v) for k, v in headers.items()}
+    return status, headers, re.sub(rb'"as_of":"[^"]*"', b'"as_of":"T"', body)
+
+
+@contextlib.asynccontextmanager
+async def _running(app: Edge) -> AsyncIterator[Edge]:
+    """The app with its lifespan started (Redis, connectors), in this event loop."""
+    inbox: asyncio.Queue[Any] = asyncio.Queue()
+    outbox: asyncio.Queue[Any] = asyncio.Queue()
+    task = asyncio.ensure_future(app({"type": "lifespan", "state": {}}, inbox.get, outbox.put))
+    await inbox.put({"type": "lifespan.startup"})
+    assert (await outbox.get())["type"] == "lifespan.startup.complete"
+    try:
+        yield app
+    finally:
+        await inbox.put({"type": "lifespan.shutdown"})
+        await outbox.get()
+        await task
+
+
+@pytest.fixture
+def twins(world: World, redis_url: str) -> tuple[Edge, Edge]:
+    def settings() -> Any:
+        prefix = "twin-" + uuid.uuid4().hex[:8]
+        return parse_settings(world.config_yaml(redis_url=redis_url, key_prefix=prefix))
+
+    return create_app(settings()), create_app(settings(), fast_balance=False)
+
+
+def test_answers_match_litestar_byte_for_byte(twins: tuple[Edge, Edge]) -> None:
+    fast, slow = twins
+
+    async def main() -> None:
+        async with _running(fast), _running(slow):
+            for n, (path, query, headers) in enumerate(ANSWERED + LEFT):
+                rid = f"twin-{n}"
+                quick = await _call(fast, _scope(path, query, headers, rid))
+                plain = await _call(slow, _scope(path, query, headers, rid))
+                assert _normal(quick) == _normal(plain), (path, query, headers)
+
+    asyncio.run(main())
+
+
+def test_which_requests_the_fast_path_answers(twins: tuple[Edge, Edge]) -> None:
+    fast, _ = twins
+
+    async def main() -> None:
+        async with _running(fast):
+            for path, query, headers in ANSWERED + LEFT:
+                sent: list[Any] = []
+
+                async def send(message: Any, sent: list[Any] = sent) -> None:
+                    sent.append(message)
+
+                scope = _scope(path, query, headers, "decide")
+                answered = await fast_balance.answer(fast.app, scope, send)
+                expected = (path, query, headers) in ANSWERED
+                assert answered is expected, (path, query, headers)
+                assert bool(sent) is expected
+
+    asyncio.run(main())
