@@ -34,6 +34,7 @@ sys.path.insert(0, str(BENCH_DIR))
 
 from gateway.app import create_app  # noqa: E402
 from gateway.infra.embedded_redis import EmbeddedRedis  # noqa: E402
+from gateway.sandbox.inprocess import call, http_scope, running  # noqa: E402
 from gateway.sandbox.world import CP_TOKEN, DEMO_API_KEY  # noqa: E402
 from gateway.settings import parse_settings  # noqa: E402
 
@@ -44,47 +45,14 @@ from servers import POOL_FIRST, POOL_SIZE, READ_MEMBER  # noqa: E402
 AUTH = [(b"authorization", f"Bearer {DEMO_API_KEY}".encode())]
 
 
-def scope(path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"127.0.0.1"), *headers],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8080),
-        "state": {},
-    }
-
-
-async def call(app: Any, sc: dict[str, Any]) -> int:
-    status = 0
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-
-    await app(dict(sc), receive, send)
-    return status
-
-
 async def measure(app: Any, scopes: list[dict[str, Any]], n: int, concurrency: int = 1) -> float:
     for sc in scopes[:50]:
-        assert await call(app, sc) == 200, sc["path"]
+        assert (await call(app, sc))[0] == 200, sc["path"]
     counter = iter(range(n))
 
     async def worker() -> None:
         for i in counter:
-            status = await call(app, scopes[i % len(scopes)])
+            status, _, _ = await call(app, scopes[i % len(scopes)])
             if status != 200:
                 raise SystemExit(f"status {status} for {scopes[i % len(scopes)]['path']}")
 
@@ -103,21 +71,17 @@ async def main_async(args: argparse.Namespace, cp_url: str, redis_url: str) -> N
             cp_url=cp_url,
         )
     )
-    app = create_app(settings)
-    lifespan_in: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    lifespan_out: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    task = asyncio.create_task(
-        app({"type": "lifespan", "state": {}}, lifespan_in.get, lifespan_out.put)
-    )
-    await lifespan_in.put({"type": "lifespan.startup"})
-    started = await lifespan_out.get()
-    assert started["type"] == "lifespan.startup.complete", started
+    async with running(create_app(settings)) as app:
+        await drive(app, args)
+
+
+async def drive(app: Any, args: argparse.Namespace) -> None:
     balance = f"/v1/programs/cafe-rewards/members/{READ_MEMBER}/balance"
     targets = {
-        "bare": [scope("/healthz", [])],
-        "cached": [scope(balance, AUTH)],
+        "bare": [http_scope("/healthz")],
+        "cached": [http_scope(balance, AUTH)],
         "uncached": [
-            scope(
+            http_scope(
                 f"/v1/programs/cafe-rewards/members/{POOL_FIRST + i}/balance",
                 [*AUTH, (b"cache-control", b"no-cache")],
             )
@@ -142,9 +106,6 @@ async def main_async(args: argparse.Namespace, cp_url: str, redis_url: str) -> N
                 f"{args.concurrency} at a time)",
                 flush=True,
             )
-    await lifespan_in.put({"type": "lifespan.shutdown"})
-    await lifespan_out.get()
-    await task
 
 
 def main() -> None:

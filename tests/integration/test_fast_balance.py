@@ -9,10 +9,8 @@ are also checked one by one: for them ``fast_balance.answer`` sends nothing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -21,6 +19,7 @@ from gateway.api import fast_balance
 from gateway.api.edge import Edge
 from gateway.app import create_app
 from gateway.sandbox import shopyourway
+from gateway.sandbox.inprocess import call, http_scope, running
 from gateway.sandbox.world import DEMO_API_KEY, READER_KEY, World
 from gateway.settings import parse_settings
 
@@ -60,37 +59,7 @@ LEFT = [
 
 
 def _scope(path: str, query: bytes, headers: list[tuple[bytes, bytes]], rid: str) -> Any:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query,
-        "root_path": "",
-        "headers": [(b"host", b"gw.test"), (b"x-request-id", rid.encode()), *headers],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8080),
-        "state": {},
-    }
-
-
-async def _call(app: Any, scope: Any) -> tuple[int, dict[str, str], bytes]:
-    sent: list[Any] = []
-
-    async def receive() -> Any:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: Any) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)
-    start = sent[0]
-    headers = {k.decode(): v.decode() for k, v in start["headers"]}
-    body = b"".join(m.get("body", b"") for m in sent[1:])
-    return start["status"], headers, body
+    return http_scope(path, [(b"x-request-id", rid.encode()), *headers], query=query)
 
 
 def _normal(answer: tuple[int, dict[str, str], bytes]) -> Any:
@@ -99,22 +68,6 @@ def _normal(answer: tuple[int, dict[str, str], bytes]) -> Any:
     status, headers, body = answer
     headers = {k: re.sub(r"ttl=\d+", "ttl=N", v) for k, v in headers.items()}
     return status, headers, re.sub(rb'"as_of":"[^"]*"', b'"as_of":"T"', body)
-
-
-@contextlib.asynccontextmanager
-async def _running(app: Edge) -> AsyncIterator[Edge]:
-    """The app with its lifespan started (Redis, connectors), in this event loop."""
-    inbox: asyncio.Queue[Any] = asyncio.Queue()
-    outbox: asyncio.Queue[Any] = asyncio.Queue()
-    task = asyncio.ensure_future(app({"type": "lifespan", "state": {}}, inbox.get, outbox.put))
-    await inbox.put({"type": "lifespan.startup"})
-    assert (await outbox.get())["type"] == "lifespan.startup.complete"
-    try:
-        yield app
-    finally:
-        await inbox.put({"type": "lifespan.shutdown"})
-        await outbox.get()
-        await task
 
 
 @pytest.fixture
@@ -130,11 +83,11 @@ def test_answers_match_litestar_byte_for_byte(twins: tuple[Edge, Edge]) -> None:
     fast, slow = twins
 
     async def main() -> None:
-        async with _running(fast), _running(slow):
+        async with running(fast), running(slow):
             for n, (path, query, headers) in enumerate(ANSWERED + LEFT):
                 rid = f"twin-{n}"
-                quick = await _call(fast, _scope(path, query, headers, rid))
-                plain = await _call(slow, _scope(path, query, headers, rid))
+                quick = await call(fast, _scope(path, query, headers, rid))
+                plain = await call(slow, _scope(path, query, headers, rid))
                 assert _normal(quick) == _normal(plain), (path, query, headers)
 
     asyncio.run(main())
@@ -144,7 +97,7 @@ def test_which_requests_the_fast_path_answers(twins: tuple[Edge, Edge]) -> None:
     fast, _ = twins
 
     async def main() -> None:
-        async with _running(fast):
+        async with running(fast):
             for path, query, headers in ANSWERED + LEFT:
                 sent: list[Any] = []
 
