@@ -134,6 +134,7 @@ def run(app: str, host: str, port: int, workers: int, **options: Any) -> None:
         access_log=False,
         timeout_graceful_shutdown=GRACEFUL_SECONDS,
         proxy_headers=False,
+        server_header=False,  # no "server: uvicorn" banner for scanners
         **options,
     )
     if workers == 1:

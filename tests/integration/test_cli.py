@@ -80,6 +80,7 @@ def test_serve_runs_the_configured_gateway(tmp_path: Path, world: World, redis_u
         )
         assert response.status_code == 200
         assert response.json()["member_id"] == "OLMKne7Y3N"
+        assert "server" not in response.headers  # no banner for scanners
     finally:
         process.terminate()
         process.wait(timeout=30)
