@@ -37,7 +37,7 @@ from gateway.infra import context
 from gateway.infra.identity import looks_like_jwt
 
 #: litestar's template for the route, so metrics and logs label both paths alike
-ROUTE = "/v1/programs/{program:str}/members/{member_id:str}/balance"
+ROUTE = "/v1/programs/{program}/members/{member_id}/balance"
 _PATH = re.compile(r"^/v1/programs/([^/]+)/members/([^/]+)/balance$")
 _PIN = b"x-member-pin"
 _encode = msgspec.json.encode

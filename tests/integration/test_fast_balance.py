@@ -109,5 +109,17 @@ def test_which_requests_the_fast_path_answers(twins: tuple[Edge, Edge]) -> None:
                 expected = (path, query, headers) in ANSWERED
                 assert answered is expected, (path, query, headers)
                 assert bool(sent) is expected
+            # metrics and logs label the route as litestar does
+            plain = _scope(CP, b"", KEY, "template")
+            await fast.app(plain, _receive, _drop)
+            assert plain["path_template"] == fast_balance.ROUTE
 
     asyncio.run(main())
+
+
+async def _receive() -> Any:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+async def _drop(message: Any) -> None:
+    pass
