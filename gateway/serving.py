@@ -51,6 +51,11 @@ class PerWorkerSockets(Multiprocess):
     """
 
     def __init__(self, config: uvicorn.Config, host: str, port: int) -> None:
+        # SO_REUSEPORT would also let this group share the port with another gateway (an old
+        # one still running, say) and silently split its traffic: a plain bind first fails
+        # with "address in use" as the shared socket did.
+        with listening_socket(host, port) as probe:
+            port = probe.getsockname()[1]
         first = listening_socket(host, port, reuse_port=True)
         self._host, self._port = host, first.getsockname()[1]
         self.slot_sockets = [first]

@@ -163,3 +163,32 @@ def test_workers_share_new_connections_and_a_dead_worker_is_replaced(
         assert _listening_sockets(replacement, port) == sockets[workers[0]]
     finally:
         gateway.stop()
+
+
+@pytest.mark.skipif(not serving.reuse_port_balances(), reason="needs Linux SO_REUSEPORT")
+def test_a_port_another_server_holds_is_refused_not_shared(
+    tmp_path: Path, world: World, redis_url: str
+) -> None:
+    port = free_tcp_port()
+    other = serving.listening_socket("127.0.0.1", port, reuse_port=True)  # e.g. an old gateway
+    other.listen()
+    try:
+        config = tmp_path / "gateway.yaml"
+        config.write_text(world.config_yaml(redis_url=redis_url, port=port), encoding="utf-8")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "serve", "--config", str(config), "--workers", "2"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # its workers too can be killed if it does start
+        )
+        try:
+            _, err = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            pytest.fail("the gateway started on a port another server holds")
+        assert process.returncode != 0
+        assert "in use" in err.lower()
+    finally:
+        other.close()
