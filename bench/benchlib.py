@@ -234,6 +234,9 @@ class Result:
     cpu_us_per_request: float | None = None
     #: status code -> count of the non-2xx answers (when the load counts them)
     non_2xx_statuses: dict[str, int] = field(default_factory=dict)
+    #: Redis commands per answered request, all kinds (INFO commandstats around the run;
+    #: commands still running from a previous load can add a little)
+    redis_per_request: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -386,7 +386,9 @@ class Bench:
                 before = self.upstream_calls()
                 workers = self.workers()
                 cpu_before = [cpu_seconds(p) for p in workers]
+                redis_before = self.redis_calls()
                 result = self.drive(name, load, concurrency, seconds)
+                redis_calls = self.redis_calls() - redis_before
                 result.worker_cpu_seconds = [
                     round(cpu_seconds(p) - b, 2) for p, b in zip(workers, cpu_before, strict=True)
                 ]
@@ -395,6 +397,7 @@ class Bench:
                     result.upstream_per_request = round(calls / result.requests, 3)
                     cpu = sum(result.worker_cpu_seconds)
                     result.cpu_us_per_request = round(cpu / result.requests * 1e6, 1)
+                    result.redis_per_request = round(redis_calls / result.requests, 3)
                 self.record(name, result)
 
     def paired_rounds(self) -> None:
@@ -419,6 +422,15 @@ class Bench:
             if ratios:
                 self.paired[key] = ratios
                 self.log(f"{key}: per-round ratios {ratios}, median {statistics.median(ratios)}")
+
+    def redis_calls(self) -> int:
+        """Commands Redis has run so far, without the INFO calls that ask."""
+        client = redis.Redis.from_url(self.redis_url)
+        try:
+            stats = client.info("commandstats")
+        finally:
+            client.close()
+        return sum(int(v["calls"]) for k, v in stats.items() if k != "cmdstat_info")
 
     def upstream_calls(self) -> float:
         """Calls to the provider so far, all workers (loyalty_gateway_upstream_calls_total)."""
@@ -674,7 +686,7 @@ class Bench:
         print(f"Load generator: {generator}")
         header = (
             f"{'target':<36}{'c':>4}{'rps':>11}{'p50 ms':>10}{'p99 ms':>10}{'err/non2xx':>12}"
-            f"{'upstream/req':>14}{'gw CPU us/req':>15}"
+            f"{'upstream/req':>14}{'gw CPU us/req':>15}{'redis/req':>11}"
         )
         print(header)
         print("-" * len(header))
@@ -685,6 +697,7 @@ class Bench:
                     f"{f'{res.errors}/{res.non_2xx}':>12}"
                     + (
                         f"{res.upstream_per_request:>14.2f}{res.cpu_us_per_request or 0:>15.0f}"
+                        f"{res.redis_per_request or 0:>11.2f}"
                         if res.upstream_per_request is not None
                         else ""
                     )
