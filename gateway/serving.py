@@ -56,12 +56,9 @@ class PerWorkerSockets(Multiprocess):
         # with "address in use" as the shared socket did.
         with listening_socket(host, port) as probe:
             port = probe.getsockname()[1]
-        first = listening_socket(host, port, reuse_port=True)
-        self._host, self._port = host, first.getsockname()[1]
-        self.slot_sockets = [first]
-        while len(self.slot_sockets) < config.workers:
-            self.slot_sockets.append(self._new_socket())
-        super().__init__(config, sockets=[first])
+        self._host, self._port = host, port
+        self.slot_sockets = [self._new_socket() for _ in range(config.workers)]
+        super().__init__(config, sockets=self.slot_sockets[:1])
 
     def _new_socket(self) -> socket.socket:
         return listening_socket(self._host, self._port, reuse_port=True)

@@ -42,13 +42,19 @@ def find_client(settings: Settings, api_key: str) -> ClientSettings | None:
     return found
 
 
+def bearer_key(authorization: str) -> str | None:
+    """The credential of an ``Authorization: Bearer <credential>`` header, else None."""
+    scheme, _, key = authorization.partition(" ")
+    key = key.strip()
+    return key if scheme.lower() == "bearer" and key else None
+
+
 class ApiKeyMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        header = connection.headers.get("authorization", "")
-        scheme, _, key = header.partition(" ")
-        if scheme.lower() != "bearer" or not key.strip():
+        key = bearer_key(connection.headers.get("authorization", ""))
+        if key is None:
             raise Unauthorized(
                 "Send the API key as 'Authorization: Bearer <key>'.",
                 headers={"WWW-Authenticate": 'Bearer realm="loyalty-gateway"'},
@@ -56,10 +62,10 @@ class ApiKeyMiddleware(AbstractAuthenticationMiddleware):
         settings: Settings = connection.app.state.settings
         identity = connection.app.state.services.identity
         client: ClientSettings | None
-        if identity is not None and looks_like_jwt(key.strip()):
-            client = await identity.verify(key.strip())
+        if identity is not None and looks_like_jwt(key):
+            client = await identity.verify(key)
         else:
-            client = find_client(settings, key.strip())
+            client = find_client(settings, key)
         if client is None:
             raise Unauthorized(
                 "The API key is not valid.",

@@ -30,8 +30,9 @@ from typing import Any
 
 import msgspec
 
-from gateway.api.auth import find_client
-from gateway.api.points import forces_fresh
+from gateway.api.auth import bearer_key, find_client
+from gateway.api.members import provider_data
+from gateway.api.points import BALANCE_SCOPE, balance_headers, forces_fresh
 from gateway.api.problems import PROBLEM_JSON, problem_bytes, problem_for
 from gateway.infra import context
 from gateway.infra.identity import looks_like_jwt
@@ -66,11 +67,9 @@ async def answer(app: Any, scope: MutableMapping[str, Any], send: Send) -> bool:
             return False
     if authorization is None:
         return False
-    scheme, _, key = authorization.decode("latin-1").partition(" ")
-    key = key.strip()
-    state = app.state
-    services = state.get("services")
-    if scheme.lower() != "bearer" or not key or services is None:
+    key = bearer_key(authorization.decode("latin-1"))
+    services = app.state.get("services")
+    if key is None or services is None:
         return False
     if services.identity is not None and looks_like_jwt(key):
         return False
@@ -80,11 +79,10 @@ async def answer(app: Any, scope: MutableMapping[str, Any], send: Send) -> bool:
         client is None
         or client.rate_limit is not None
         or client.program_rate_limits.get(program) is not None
-        or "members:read" not in client.scopes
-        or not client.allows_program(program)
+        or BALANCE_SCOPE not in client.scopes
     ):
         return False
-    connector = services.directory.connectors.get(program)
+    connector = services.directory.find(client, program)
     if connector is None or not connector.balance_cacheable:
         return False
     if connector.program.balance_ttl_seconds <= 0:
@@ -100,21 +98,15 @@ async def answer(app: Any, scope: MutableMapping[str, Any], send: Send) -> bool:
         read = await services.balances.read(connector, member_id, no_cache=fresh)
     except Exception as exc:  # as litestar's exception handler answers it
         error = problem_for(exc, "GET")
-        headers = [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
-        await _send(send, error.status, PROBLEM_JSON, problem_bytes(error), headers)
+        await _send(send, error.status, PROBLEM_JSON, problem_bytes(error), error.headers)
         return True
-    read.balance.provider_data = None  # only with ?include=provider_data (not this path)
-    headers = [
-        (b"cache-status", read.cache_status.encode()),
-        (b"age", str(read.age).encode()),
-        (b"cache-control", b"private, no-cache"),
-    ]
-    await _send(send, 200, "application/json", _encode(read.balance), headers)
+    read.balance.provider_data = provider_data(None, read.balance.provider_data)  # no ?include
+    await _send(send, 200, "application/json", _encode(read.balance), balance_headers(read))
     return True
 
 
 async def _send(
-    send: Send, status: int, media_type: str, body: bytes, headers: list[tuple[bytes, bytes]]
+    send: Send, status: int, media_type: str, body: bytes, headers: dict[str, str]
 ) -> None:
     await send(
         {
@@ -123,7 +115,7 @@ async def _send(
             "headers": [
                 (b"content-type", media_type.encode()),
                 (b"content-length", str(len(body)).encode()),
-                *headers,
+                *((name.lower().encode(), value.encode()) for name, value in headers.items()),
             ],
         }
     )

@@ -16,7 +16,9 @@ from gateway.connectors.base import ActivityReader, OfferReader, require
 from gateway.domain.commands import ActivityQuery, EarnRequest, RedemptionRequest
 from gateway.domain.errors import FieldError, InvalidRequest
 from gateway.domain.models import ActivityPage, Balance, OfferList, Redemption, Transaction
+from gateway.services.balances import BalanceRead
 from gateway.services.writes import WriteContext
+from gateway.settings import Scope
 
 
 def _no_cache(request: Request[Any, Any, Any]) -> bool:
@@ -27,6 +29,19 @@ def forces_fresh(cache_control: str) -> bool:
     """The request's ``Cache-Control`` asks for a fresh read (API.md "Caching")."""
     directives = cache_control.lower()
     return any(d.strip() in ("no-cache", "no-store", "max-age=0") for d in directives.split(","))
+
+
+#: what a caller needs to read a balance (also checked by gateway/api/fast_balance.py)
+BALANCE_SCOPE: Scope = "members:read"
+
+
+def balance_headers(read: BalanceRead) -> dict[str, str]:
+    """The cache headers of a balance answer (API.md "Caching")."""
+    return {
+        "Cache-Status": read.cache_status,
+        "Age": str(read.age),
+        "Cache-Control": "private, no-cache",
+    }
 
 
 def _utc(value: dt.datetime | None, name: str) -> dt.datetime | None:
@@ -49,7 +64,7 @@ class PointsController(Controller):
         summary="The member's points balance (cached)",
         description="Send `Cache-Control: no-cache` to force a fresh read. The answer carries "
         "`Cache-Status` (RFC 9211) and `Age`.",
-        opt={"scope": "members:read"},
+        opt={"scope": BALANCE_SCOPE},
         responses=problems(READ),
         response_headers=CACHE_HEADERS,
     )
@@ -65,14 +80,7 @@ class PointsController(Controller):
         connector = connector_for(request, program)
         read = await svc.balances.read(connector, member_id, no_cache=_no_cache(request), pin=pin)
         read.balance.provider_data = provider_data(include, read.balance.provider_data)
-        return Response(
-            read.balance,
-            headers={
-                "Cache-Status": read.cache_status,
-                "Age": str(read.age),
-                "Cache-Control": "private, no-cache",
-            },
-        )
+        return Response(read.balance, headers=balance_headers(read))
 
     @post(
         "/earn",

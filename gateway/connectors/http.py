@@ -188,11 +188,11 @@ class UpstreamClient:
         connect = timeouts.connect_seconds
         try:
             url = call.path if call.path.startswith(_ABSOLUTE) else self._base + call.path
-            merged = _merged(self._headers, headers)
             if isinstance(self._transport, UpstreamTransport):
                 body, content_type = _encoded_body(call)
-                if content_type is not None:
-                    merged = _merged(merged, {"Content-Type": content_type})
+                if content_type is not None:  # the connector set none of its own
+                    headers["Content-Type"] = content_type
+                merged = _merged(self._headers, headers)
                 response = await self._transport.send(
                     call.method, url, merged.items(), body, connect=connect, read=read, pool=read
                 )
@@ -203,7 +203,7 @@ class UpstreamClient:
                     json=call.json,
                     content=call.content,
                     data=call.data,
-                    headers=merged,
+                    headers=_merged(self._headers, headers),
                     extensions={
                         "timeout": {"connect": connect, "read": read, "write": read, "pool": read}
                     },

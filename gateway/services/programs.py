@@ -22,10 +22,16 @@ class ProgramDirectory:
 
     def connector(self, caller: ClientSettings, program_id: str) -> Connector:
         """The program's connector; a program outside the caller's list does not exist for it."""
-        connector = self.connectors.get(program_id)
-        if connector is None or not caller.allows_program(program_id):
+        connector = self.find(caller, program_id)
+        if connector is None:
             raise ProgramNotFound(f"No program {program_id!r} is available to this client.")
         return connector
+
+    def find(self, caller: ClientSettings, program_id: str) -> Connector | None:
+        """``connector``, with None where that raises."""
+        if not caller.allows_program(program_id):
+            return None
+        return self.connectors.get(program_id)
 
     def visible(self, caller: ClientSettings) -> list[Connector]:
         return [c for pid, c in self.connectors.items() if caller.allows_program(pid)]
