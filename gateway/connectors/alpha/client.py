@@ -85,19 +85,24 @@ class AlphaConnector(Connector):
                 ),
             ) from None
 
-    async def _exists(self, recipient: str, field: str, value: str) -> bool:
+    async def _matching(
+        self, value: str, field: str, operation: str
+    ) -> tuple[wire.Recipient, Any] | None:
+        """The recipient whose ``field`` is ``value``, or None (404 or another recipient)."""
         response = await self.http.request(
-            "GET", self._path(recipient), operation="lookup", headers=_JSON
+            "GET", self._path(value), operation=operation, headers=_JSON
         )
         if response.status_code == 404:
-            return False
+            return None
         if response.status_code != 200:
             raise map_error(
                 response.status_code, error_message(response), decode_json(response), write=False
             )
-        found, _ = self._decode(response)
+        recipient, raw = self._decode(response)
         # One path slot serves id, email and public key: only an exact match counts.
-        return str(getattr(found, field) or "").lower() == value.lower()
+        if str(getattr(recipient, field) or "").lower() != value.lower():
+            return None
+        return recipient, raw
 
     def _member(self, recipient: wire.Recipient, raw: Any) -> Member:
         member = transform.to_member(self.program.id, recipient)
@@ -115,19 +120,8 @@ class AlphaConnector(Connector):
 
     async def lookup(self, key: str, value: str) -> list[Member]:
         field = {"email": "email", "card_number": "public_key"}[key]
-        response = await self.http.request(
-            "GET", self._path(value), operation="lookup", headers=_JSON
-        )
-        if response.status_code == 404:
-            return []
-        if response.status_code != 200:
-            raise map_error(
-                response.status_code, error_message(response), decode_json(response), write=False
-            )
-        recipient, raw = self._decode(response)
-        if str(getattr(recipient, field) or "").lower() != value.lower():
-            return []
-        return [self._member(recipient, raw)]
+        found = await self._matching(value, field, "lookup")
+        return [self._member(*found)] if found else []
 
     async def enroll(
         self, request: EnrollRequest, idempotency_token: str, *, pin: str | None = None
@@ -136,9 +130,9 @@ class AlphaConnector(Connector):
         if errors:
             raise InvalidRequest("Alpha needs more fields to enroll a member.", errors=errors)
         assert request.email is not None
-        if await self._exists(request.email, "email", request.email) or (
+        if await self._matching(request.email, "email", "lookup") or (
             request.card_number
-            and await self._exists(request.card_number, "public_key", request.card_number)
+            and await self._matching(request.card_number, "public_key", "lookup")
         ):
             raise MemberAlreadyEnrolled("A recipient with this email or public key exists.")
         body = _encoder.encode(transform.create_body(request))
@@ -173,19 +167,8 @@ class AlphaConnector(Connector):
         """The recipient an earlier, ambiguous create may have made (looked up by email)."""
         if request.email is None:
             return None
-        response = await self.http.request(
-            "GET", self._path(request.email), operation="find_enrollment", headers=_JSON
-        )
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            raise map_error(
-                response.status_code, error_message(response), decode_json(response), write=False
-            )
-        recipient, raw = self._decode(response)
-        if (recipient.email or "").lower() != request.email.lower():
-            return None
-        return self._member(recipient, raw)
+        found = await self._matching(request.email, "email", "find_enrollment")
+        return self._member(*found) if found else None
 
     async def update_member(
         self, member_id: str, patch: MemberPatch, *, pin: str | None = None
