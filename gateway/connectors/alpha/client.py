@@ -21,6 +21,7 @@ from gateway.connectors.common import (
 from gateway.connectors.http import UpstreamClient
 from gateway.domain.commands import EnrollRequest, MemberPatch
 from gateway.domain.errors import (
+    GatewayError,
     InvalidRequest,
     MemberAlreadyEnrolled,
     UpstreamDetail,
@@ -68,9 +69,7 @@ class AlphaConnector(Connector):
             "GET", self._path(recipient), operation=operation, headers=_JSON
         )
         if response.status_code != 200:
-            raise map_error(
-                response.status_code, error_message(response), decode_json(response), write=False
-            )
+            raise _failure(response, write=False)
         return self._decode(response)
 
     def _decode(self, response: httpx.Response) -> tuple[wire.Recipient, Any]:
@@ -95,9 +94,7 @@ class AlphaConnector(Connector):
         if response.status_code == 404:
             return None
         if response.status_code != 200:
-            raise map_error(
-                response.status_code, error_message(response), decode_json(response), write=False
-            )
+            raise _failure(response, write=False)
         recipient, raw = self._decode(response)
         # One path slot serves id, email and public key: only an exact match counts.
         if str(getattr(recipient, field) or "").lower() != value.lower():
@@ -155,9 +152,7 @@ class AlphaConnector(Connector):
                 headers=_JSON,
             )
         if response.status_code not in (200, 201):
-            raise map_error(
-                response.status_code, error_message(response), decode_json(response), write=True
-            )
+            raise _failure(response, write=True)
         body_json = decode_json(response)
         if isinstance(body_json, dict) and ("id" in body_json or "data" in body_json):
             return self._member(*self._decode(response))
@@ -187,9 +182,7 @@ class AlphaConnector(Connector):
             headers=_JSON,
         )
         if response.status_code not in (200, 201, 204):
-            raise map_error(
-                response.status_code, error_message(response), decode_json(response), write=True
-            )
+            raise _failure(response, write=True)
         body_json = decode_json(response)
         if isinstance(body_json, dict) and "id" in body_json:
             return self._member(*self._decode(response))
@@ -200,6 +193,11 @@ class AlphaConnector(Connector):
             "GET", self._path("gateway-health-probe"), operation="health", headers=_JSON
         )
         if response.status_code in (401, 403) or response.status_code >= 500:
-            raise map_error(
-                response.status_code, error_message(response), decode_json(response), write=False
-            )
+            raise _failure(response, write=False)
+
+
+def _failure(response: httpx.Response, *, write: bool) -> GatewayError:
+    """An Alpha error answer as a contract error (``errors.map_error`` on its parts)."""
+    return map_error(
+        response.status_code, error_message(response), decode_json(response), write=write
+    )
