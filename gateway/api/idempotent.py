@@ -90,7 +90,7 @@ async def run_write(
             headers={"Retry-After": "1"},
         ) from None
     result = {"completed": "replayed"}.get(claim.state, claim.state)
-    metrics.IDEMPOTENCY.labels(result).inc()
+    metrics.child(metrics.IDEMPOTENCY, result).inc()
     if ctx is not None:
         ctx.idempotency = result
     if claim.state == "conflict":
@@ -129,7 +129,7 @@ async def run_write(
                     "Idempotency-Key: the gateway will check before sending anything again.",
                     upstream=error.upstream,
                 )
-            metrics.IDEMPOTENCY.labels("unknown").inc()
+            metrics.child(metrics.IDEMPOTENCY, "unknown").inc()
             stored = _stored(error)
             await _settle(svc.store.mark_unknown(record, owner, stored, retention_ms))
             return _respond(stored, replayed=False)

@@ -39,7 +39,7 @@ async def enforce(store: Store, client_id: str, scope: str, limit: RateLimitSett
     if ctx is not None:
         ctx.response_headers.update(headers)
     if not decision.allowed:
-        metrics.RATE_LIMITED.labels(client_id).inc()
+        metrics.child(metrics.RATE_LIMITED, client_id).inc()
         retry = max(1, math.ceil(decision.retry_after_ms / 1000))
         raise RateLimited(
             f"Too many requests for this client; retry in {retry} s.",

@@ -166,9 +166,9 @@ class UpstreamClient:
             return response
 
     def _circuit_changed(self, state: CircuitState) -> None:
-        metrics.CIRCUIT_STATE.labels(self.program.id).set(metrics.CIRCUIT_VALUES[state])
+        metrics.child(metrics.CIRCUIT_STATE, self.program.id).set(metrics.CIRCUIT_VALUES[state])
         if state == "open":
-            metrics.CIRCUIT_OPENED.labels(self.program.id).inc()
+            metrics.child(metrics.CIRCUIT_OPENED, self.program.id).inc()
             _log.warning("circuit_opened", program=self.program.id, provider=self.provider)
 
     def _may_retry(self, attempt: int) -> bool:

@@ -142,7 +142,7 @@ class ShopYourWayConnector(Connector):
             store,
             program.id,
             self._fetch_token,
-            on_event=lambda result: metrics.TOKEN_CACHE.labels(program.id, result).inc(),
+            on_event=lambda result: metrics.child(metrics.TOKEN_CACHE, program.id, result).inc(),
         )
 
     @staticmethod
