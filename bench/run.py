@@ -187,6 +187,7 @@ class Bench:
         self.use_wrk = wrk_available() and args.loadgen != "python"
         self.results: dict[str, dict[int, Result]] = {}
         self.c1_rounds: dict[str, Result] = {}
+        self.observer: redis.Redis | None = None
         self.paired: dict[str, list[float]] = {}
         self.notes: list[str] = []
         self.gateway: subprocess.Popen[bytes] | None = None
@@ -423,14 +424,20 @@ class Bench:
                 self.paired[key] = ratios
                 self.log(f"{key}: per-round ratios {ratios}, median {statistics.median(ratios)}")
 
+    def commandstats(self) -> Counter[str]:
+        """Calls per Redis command so far (INFO commandstats), the asking INFO included.
+
+        One connection for the whole run: a new one would add its own set-up commands
+        (``CLIENT SETINFO``) to the counts."""
+        if self.observer is None:
+            self.observer = redis.Redis.from_url(self.redis_url)
+        stats = self.observer.info("commandstats")
+        return Counter({k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items()})
+
     def redis_calls(self) -> int:
         """Commands Redis has run so far, without the INFO calls that ask."""
-        client = redis.Redis.from_url(self.redis_url)
-        try:
-            stats = client.info("commandstats")
-        finally:
-            client.close()
-        return sum(int(v["calls"]) for k, v in stats.items() if k != "cmdstat_info")
+        stats = self.commandstats()
+        return sum(stats.values()) - stats["info"]
 
     def upstream_calls(self) -> float:
         """Calls to the provider so far, all workers (loyalty_gateway_upstream_calls_total)."""
@@ -493,30 +500,20 @@ class Bench:
     def redis_commands(self) -> dict[str, Any]:
         """Redis commands per cached read: INFO commandstats around a fixed number of reads."""
         count = self.args.redis_reads
-        client = redis.Redis.from_url(self.redis_url)
-        try:
-
-            def snapshot() -> Counter[str]:
-                stats = client.info("commandstats")
-                return Counter(
-                    {k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items()}
-                )
-
-            httpx.get(self.balance_url, headers=self.gw_headers, timeout=10).raise_for_status()
-            # requests queued in the gateway when the last load stopped still finish (their
-            # EVALSHA/DEL...): wait until Redis is quiet before taking the first snapshot
-            before, quiet_until = snapshot(), time.monotonic() + 5
-            while time.monotonic() < quiet_until:
-                time.sleep(0.5)
-                again = snapshot()
-                again["info"] = before["info"]
-                if again == before:
-                    break
-                before = snapshot()
-            misses = asyncio.run(cached_reads(self.balance_url, self.gw_headers, count))
-            after = snapshot()
-        finally:
-            client.close()
+        snapshot = self.commandstats
+        httpx.get(self.balance_url, headers=self.gw_headers, timeout=10).raise_for_status()
+        # requests queued in the gateway when the last load stopped still finish (their
+        # EVALSHA/DEL...): wait until Redis is quiet before taking the first snapshot
+        before, quiet_until = snapshot(), time.monotonic() + 5
+        while time.monotonic() < quiet_until:
+            time.sleep(0.5)
+            again = snapshot()
+            again["info"] = before["info"]
+            if again == before:
+                break
+            before = snapshot()
+        misses = asyncio.run(cached_reads(self.balance_url, self.gw_headers, count))
+        after = snapshot()
         delta = after - before
         delta.pop("info", None)  # our own INFO calls
         total = sum(delta.values())
@@ -762,6 +759,8 @@ class Bench:
 
     def stop(self) -> None:
         shield_cleanup()
+        if self.observer is not None:
+            self.observer.close()
         self.procs.stop_all()
         if self.redis is not None:
             self.redis.stop()
