@@ -17,7 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from gateway.app import create_app
 from gateway.infra.embedded_redis import EmbeddedRedis
-from gateway.sandbox import cpextender, irt
 from gateway.sandbox.common import Faults
 from gateway.sandbox.world import DEMO_API_KEY, World
 from gateway.settings import parse_settings
@@ -27,30 +26,12 @@ def _targets(world: World, count: int) -> list[tuple[str, str]]:
     """(path, member) for ``count`` fresh members spread over the three write providers."""
     targets = []
     for i in range(count):
-        tag = str(uuid.uuid4().int)
         if i % 3 == 0:
-            member = "4" + tag[:9]
-            world.cp.add_customer(
-                cpextender.Customer(customer_number=member, display_number=member)
-            )
-            program = "cafe-rewards"
+            member, program = world.new_cp_customer(), "cafe-rewards"
         elif i % 3 == 1:
-            member = "9" + tag[:15]
-            world.irt.add(irt.Card(number=member, enrolled=True, pin="1"))
-            program = "irt-rewards"
+            member, program = world.new_irt_card(), "irt-rewards"
         else:
-            member = "7081" + tag[:12]
-            world.syw.add_member(
-                member,
-                points=0,
-                profile={
-                    "EmailAddress": f"{member}@example.com",
-                    "FirstName": "A",
-                    "LastName": "B",
-                    "ZipCode": "60179",
-                },
-            )
-            program = "syw-rewards"
+            member, program = world.new_syw_member(), "syw-rewards"
         targets.append((f"/v1/programs/{program}/members/{member}/earn", member))
     return targets
 

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 
 from gateway.sandbox import alpha, cpextender, identity, irt, shopyourway
@@ -243,6 +244,31 @@ programs:
     circuit: {{open_seconds: {circuit_open_seconds}}}
     options: {{requestor_id: {SYW_REQUESTOR_ID}, offer_id: GATEWAY_BONUS}}
 """
+
+    # -- fresh members for write tests (each write lands on its own member) ---------------
+    def new_cp_customer(self) -> str:
+        number = "4" + str(uuid.uuid4().int)[:9]
+        self.cp.add_customer(cpextender.Customer(customer_number=number, display_number=number))
+        return number
+
+    def new_irt_card(self) -> str:
+        card = "9" + str(uuid.uuid4().int)[:15]
+        self.irt.add(irt.Card(number=card, enrolled=True, pin="1"))
+        return card
+
+    def new_syw_member(self, points: int = 0) -> str:
+        number = "7081" + str(uuid.uuid4().int)[:12]
+        self.syw.add_member(
+            number,
+            points=points,
+            profile={
+                "EmailAddress": f"{number}@example.com",
+                "FirstName": "A",
+                "LastName": "B",
+                "ZipCode": "60179",
+            },
+        )
+        return number
 
     def stop(self) -> None:
         self.servers.stop()

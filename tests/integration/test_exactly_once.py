@@ -13,7 +13,6 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from gateway.sandbox import cpextender, irt
 from gateway.sandbox.common import Faults
 from gateway.sandbox.world import DEMO_API_KEY, World
 from gateway.settings import parse_settings
@@ -27,29 +26,17 @@ class WriteCase:
 
 
 def _cp(world: World) -> tuple[str, dict[str, object]]:
-    number = "4" + str(uuid.uuid4().int)[:9]
-    world.cp.add_customer(cpextender.Customer(customer_number=number, display_number=number))
+    number = world.new_cp_customer()
     return f"/v1/programs/cafe-rewards/members/{number}/earn", {"points": 42}
 
 
 def _irt(world: World) -> tuple[str, dict[str, object]]:
-    card = "9" + str(uuid.uuid4().int)[:15]
-    world.irt.add(irt.Card(number=card, enrolled=True, pin="1"))
+    card = world.new_irt_card()
     return f"/v1/programs/irt-rewards/members/{card}/earn", {"points": 42}
 
 
 def _syw(world: World) -> tuple[str, dict[str, object]]:
-    number = "7081" + str(uuid.uuid4().int)[:12]
-    world.syw.add_member(
-        number,
-        points=10,
-        profile={
-            "EmailAddress": f"{number}@example.com",
-            "FirstName": "A",
-            "LastName": "B",
-            "ZipCode": "60179",
-        },
-    )
+    number = world.new_syw_member(points=10)
     return f"/v1/programs/syw-rewards/members/{number}/earn", {"points": 42}
 
 
