@@ -36,7 +36,8 @@ from gateway.domain.errors import (
 from gateway.domain.models import Address
 from gateway.sandbox.shopyourway_keys import DEMO_PRIVATE_KEY_PEM, DEMO_PUBLIC_KEY_PEM
 from gateway.settings import ProgramSettings, parse_settings
-from tests.unit.connectors.shopyourway.test_transform import NOT_SENT
+
+from .test_transform import NOT_SENT
 
 CLIENT_ID = "C"
 TOKEN_URL = "http://oauth.test/oauthAS/service/oAuth/token.json"
