@@ -38,6 +38,18 @@ class ServerSettings(_Section):
 class RedisSettings(_Section):
     url: str | None = None
     key_prefix: str = "lg"
+    #: replicas that must acknowledge an idempotency record before the gateway relies on it
+    #: ("auto": 1 for Sentinel and Cluster URLs, 0 for a single server or the embedded one)
+    replica_acks: int | Literal["auto"] = "auto"
+    replica_ack_timeout_ms: int = 500
+    #: the embedded Redis (no ``url``): where it keeps its append-only file, and whether
+    #: it keeps one at all (``persist: false`` forgets everything at each restart)
+    data_dir: str | None = None
+    persist: bool = True
+
+    def acks(self) -> int | None:
+        """``replica_acks`` as the store takes it (``None``: the URL's safe default)."""
+        return None if self.replica_acks == "auto" else self.replica_acks
 
 
 class LoggingSettings(_Section):
@@ -49,7 +61,11 @@ class LoggingSettings(_Section):
 
 class IdempotencySettings(_Section):
     retention_seconds: int = 86_400
-    lease_seconds: int = 30
+    #: how long a running write holds its key without renewing it (it renews every third)
+    lease_seconds: int = 5
+    #: after Redis lost its data, look every write up upstream before sending it, for
+    #: ``retention_seconds`` (a retry of a write acknowledged before the loss is then found)
+    check_after_store_loss: bool = True
 
 
 class AggregateSettings(_Section):
@@ -321,8 +337,15 @@ def _check(settings: Settings) -> None:
                 raise ConfigError(f"{where}.program_rate_limits.{program_id}: unknown program")
     if settings.idempotency.retention_seconds < 60:
         raise ConfigError("idempotency.retention_seconds: must be >= 60")
-    if settings.idempotency.lease_seconds < 1:
-        raise ConfigError("idempotency.lease_seconds: must be >= 1")
+    if not 1 <= settings.idempotency.lease_seconds <= 300:
+        raise ConfigError("idempotency.lease_seconds: between 1 and 300")
+    acks = settings.redis.replica_acks
+    if acks != "auto" and not 0 <= acks <= 5:
+        raise ConfigError("redis.replica_acks: 'auto' or between 0 and 5")
+    if not 10 <= settings.redis.replica_ack_timeout_ms <= 10_000:
+        raise ConfigError("redis.replica_ack_timeout_ms: between 10 and 10000")
+    if settings.redis.data_dir is not None and not settings.redis.data_dir.strip():
+        raise ConfigError("redis.data_dir: must not be empty (leave it out for the default)")
     identity = settings.identity
     if identity is not None:
         member_limit = identity.rate_limit

@@ -1,20 +1,19 @@
-"""Exactly-once execution of a state-changing request around an ``Idempotency-Key``.
+"""The HTTP side of exactly-once writes: the ``Idempotency-Key``, the request fingerprint,
+the stored answer as a response.
 
-The record is claimed atomically before anything is sent upstream. What happens next
-depends on the error's ``outcome``: nothing sent -> the key is released so a retry runs;
-a definite answer (success or a business refusal) -> stored and replayed byte-for-byte;
-an ambiguous outcome -> kept as *unknown*, answered 502, and reconciled on the next retry.
+The policy (claim, lease, settle) is ``services/idempotency.py``. Here an error's
+``outcome`` picks the ending: nothing sent -> the key is freed so a retry runs; a definite
+answer (success or a business refusal) -> stored and replayed byte-for-byte; an ambiguous
+outcome -> kept as *unknown*, answered 502, and looked up before anything is sent again.
 """
 
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
-import redis.exceptions
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
@@ -26,11 +25,11 @@ from gateway.domain.errors import (
     GatewayError,
     IdempotencyKeyReused,
     IdempotencyRequestInProgress,
-    ServiceUnavailable,
     UpstreamOutcomeUnknown,
 )
-from gateway.infra import context, metrics
-from gateway.infra.store import StoredResponse
+from gateway.infra import context
+from gateway.infra.records import StoredResponse
+from gateway.services.idempotency import Attempt, Replay
 from gateway.services.writes import WriteContext
 
 _log = structlog.get_logger("gateway.idempotency")
@@ -69,80 +68,72 @@ async def run_write(
     svc = services(request)
     caller = caller_of(request)
     key = idempotency_key(request)
-    cfg = svc.settings.idempotency
-    retention_ms = cfg.retention_seconds * 1000
-    record = svc.store.idempotency_key(caller.id, key)
-    owner = uuid.uuid4().hex
     ctx = context.current()
     body = await request.body()
     try:
-        claim = await svc.store.claim(
-            record,
-            fingerprint(request.method, request.scope["path"], body),
-            owner,
-            cfg.lease_seconds * 1000,
-            retention_ms,
+        begun = await svc.idempotency.begin(
+            caller.id, key, fingerprint(request.method, request.scope["path"], body)
         )
-    except redis.exceptions.RedisError:
-        # Without the record exactly-once cannot be promised: fail closed.
-        raise ServiceUnavailable(
-            "The gateway cannot record this write right now; retry with the same key.",
-            headers={"Retry-After": "1"},
-        ) from None
-    result = {"completed": "replayed"}.get(claim.state, claim.state)
-    metrics.child(metrics.IDEMPOTENCY, result).inc()
+    except GatewayError as exc:
+        if ctx is not None and isinstance(exc, IdempotencyKeyReused | IdempotencyRequestInProgress):
+            ctx.idempotency = "conflict" if isinstance(exc, IdempotencyKeyReused) else "in_progress"
+        raise
+    if isinstance(begun, Replay):
+        if ctx is not None:
+            ctx.idempotency = "replayed"
+        return _respond(begun.response, replayed=True)
+    attempt = begun
     if ctx is not None:
-        ctx.idempotency = result
-    if claim.state == "conflict":
-        raise IdempotencyKeyReused(
-            "This Idempotency-Key was used with a different request; use a new key."
-        )
-    if claim.state == "in_progress":
-        raise IdempotencyRequestInProgress(
-            "A request with this Idempotency-Key is still being processed; retry shortly.",
-            headers={"Retry-After": "1"},
-        )
-    if claim.state == "completed" and claim.response is not None:
-        return _respond(claim.response, replayed=True)
-
+        ctx.idempotency = "recovered" if attempt.recovered else "new"
     write_ctx = WriteContext(
-        client_id=caller.id, idempotency_key=key, recovered=claim.state == "recovered"
+        client_id=caller.id,
+        idempotency_key=key,
+        recovered=attempt.recovered,
+        suspect=attempt.suspect,
     )
-    try:
-        status, model, headers = await write(write_ctx)
-    except Exception as exc:  # every failure must settle the record one way or another
-        error = translate(exc)
-        if not isinstance(exc, GatewayError | HTTPException):
-            # A defect of ours, possibly after the provider applied the write: keep the key
-            # locked and let the next retry reconcile.
-            _log.error("write_failed_unexpectedly", exc_type=type(exc).__name__)
-            stored = _stored(error)
-            await _settle(svc.store.mark_unknown(record, owner, stored, retention_ms))
-            return _respond(stored, replayed=False)
-        if error.outcome == "not_sent":
-            await _settle(svc.store.release(record, owner))
-            raise error from None
-        if error.outcome == "ambiguous":
-            if not isinstance(error, UpstreamOutcomeUnknown):
-                error = UpstreamOutcomeUnknown(
-                    "The provider may or may not have applied this write. Retry with the same "
-                    "Idempotency-Key: the gateway will check before sending anything again.",
-                    upstream=error.upstream,
-                )
-            metrics.child(metrics.IDEMPOTENCY, "unknown").inc()
-            stored = _stored(error)
-            await _settle(svc.store.mark_unknown(record, owner, stored, retention_ms))
-            return _respond(stored, replayed=False)
-        stored = _stored(error)
-        await _settle(svc.store.complete(record, owner, stored, retention_ms))
-        return _respond(stored, replayed=False)
+    async with attempt.held():
+        try:
+            status, model, headers = await write(write_ctx)
+        except Exception as exc:  # every failure must settle the record one way or another
+            return await _failed(attempt, exc)
     stored = StoredResponse(
         status=status,
         headers={"content-type": "application/json", **headers},
         body=msgspec.json.encode(model),
     )
-    await _settle(svc.store.complete(record, owner, stored, retention_ms))
+    await attempt.settle(stored)
     return _respond(stored, replayed=False)
+
+
+async def _failed(attempt: Attempt, exc: Exception) -> Response[Any]:
+    error = translate(exc)
+    if not isinstance(exc, GatewayError | HTTPException):
+        # A defect of ours, possibly after the provider applied the write: keep the key
+        # bound and let the next retry look the write up.
+        _log.error("write_failed_unexpectedly", exc_type=type(exc).__name__)
+        stored = _stored(_as_unknown(error))
+        await attempt.unknown(stored)
+        return _respond(stored, replayed=False)
+    if error.outcome == "not_sent":
+        await attempt.not_sent()
+        raise error from None
+    if error.outcome == "ambiguous":
+        stored = _stored(_as_unknown(error))
+        await attempt.unknown(stored)
+        return _respond(stored, replayed=False)
+    stored = _stored(error)
+    await attempt.settle(stored)
+    return _respond(stored, replayed=False)
+
+
+def _as_unknown(error: GatewayError) -> UpstreamOutcomeUnknown:
+    if isinstance(error, UpstreamOutcomeUnknown):
+        return error
+    return UpstreamOutcomeUnknown(
+        "The provider may or may not have applied this write. Retry with the same "
+        "Idempotency-Key: the gateway will check before sending anything again.",
+        upstream=error.upstream,
+    )
 
 
 def _stored(error: GatewayError) -> StoredResponse:
@@ -151,12 +142,3 @@ def _stored(error: GatewayError) -> StoredResponse:
         headers={"content-type": "application/problem+json", **error.headers},
         body=problem_bytes(error),
     )
-
-
-async def _settle(step: Awaitable[bool]) -> None:
-    """Record the outcome; if Redis fails now the lease expires and a retry reconciles."""
-    try:
-        if not await step:
-            _log.warning("idempotency_record_lost_ownership")
-    except redis.exceptions.RedisError as exc:
-        _log.warning("idempotency_record_not_saved", error=type(exc).__name__)

@@ -64,8 +64,17 @@ TOKEN_CACHE = Counter(
 IDEMPOTENCY = Counter(
     "loyalty_gateway_idempotency_total",
     "State-changing requests by Idempotency-Key result: new, replayed, conflict, "
-    "in_progress, recovered (an earlier attempt's outcome was checked), unknown.",
+    "in_progress, recovered (an earlier attempt's outcome was checked), unknown, suspect "
+    "(a new key checked upstream first because Redis lost data recently).",
     ["result"],
+    registry=REGISTRY,
+)
+IDEMPOTENCY_STORE = Counter(
+    "loyalty_gateway_idempotency_record_failures_total",
+    "Idempotency records Redis could not keep durably, by step (claim: the write was refused "
+    "with 503; settle: answered without it; renew) and reason (not_replicated: fewer replicas "
+    "acknowledged than redis.replica_acks; unavailable).",
+    ["step", "reason"],
     registry=REGISTRY,
 )
 CIRCUIT_STATE = Gauge(

@@ -10,29 +10,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from typing import Any, Literal, NamedTuple
+from typing import NamedTuple
 
 import msgspec
-import redis.asyncio as redis
 from redis.asyncio.cluster import RedisCluster
-from redis.asyncio.sentinel import Sentinel
 
 from gateway.infra.batching import KeyBatcher
-
-ClaimState = Literal["new", "recovered", "completed", "in_progress", "conflict"]
-
-
-class StoredResponse(msgspec.Struct):
-    """A response kept for byte-for-byte replay."""
-
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-
-class Claim(msgspec.Struct):
-    state: ClaimState
-    response: StoredResponse | None = None
+from gateway.infra.records import Records
+from gateway.infra.redis_topology import Topology, connect, guarded
 
 
 class RateDecision(msgspec.Struct):
@@ -53,46 +38,6 @@ class _Put(NamedTuple):
     keep_ms: int
     read_started_ms: int
 
-
-# KEYS[1] record; ARGV fingerprint, owner, lease_ms, retention_ms.
-# Server time (TIME) decides lease expiry so replicas with skewed clocks agree.
-_CLAIM = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local rec = redis.call('HMGET', KEYS[1], 'state', 'fp', 'lease_until')
-if not rec[1] then
-  redis.call('HSET', KEYS[1], 'state', 'in_progress', 'fp', ARGV[1], 'owner', ARGV[2],
-             'lease_until', now + tonumber(ARGV[3]))
-  redis.call('PEXPIRE', KEYS[1], ARGV[4])
-  return {'new'}
-end
-if rec[2] ~= ARGV[1] then return {'conflict'} end
-if rec[1] == 'completed' then
-  local r = redis.call('HMGET', KEYS[1], 'status', 'headers', 'body')
-  return {'completed', r[1], r[2], r[3]}
-end
-if tonumber(rec[3]) > now then return {'in_progress'} end
--- An expired lease (crashed worker) or an unknown outcome: this caller takes over and
--- must find out what happened upstream before sending anything again.
-redis.call('HSET', KEYS[1], 'state', 'in_progress', 'owner', ARGV[2],
-           'lease_until', now + tonumber(ARGV[3]))
-return {'recovered'}
-"""
-
-# KEYS[1]; ARGV owner, state, status, headers, body, retention_ms
-_FINISH = """
-if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'state', ARGV[2], 'status', ARGV[3], 'headers', ARGV[4],
-           'body', ARGV[5], 'lease_until', 0)
-redis.call('PEXPIRE', KEYS[1], ARGV[6])
-return 1
-"""
-
-# KEYS[1]; ARGV owner
-_RELEASE = """
-if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
-return redis.call('DEL', KEYS[1])
-"""
 
 # KEYS[1]; ARGV value. Deletes only what the caller saw (a lock it owns, a token it used).
 _COMPARE_AND_DELETE = """
@@ -141,35 +86,8 @@ redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 return 1
 """
 
-_headers_codec = msgspec.json.Decoder(dict[str, str])
-_encode = msgspec.json.encode
 _cached_balance = msgspec.msgpack.Decoder(CachedBalance)
 _msgpack = msgspec.msgpack.Encoder()
-
-
-_TIMEOUTS: dict[str, Any] = {"socket_connect_timeout": 2, "socket_timeout": 2}
-
-
-def connect(url: str) -> Any:
-    """A redis-py asyncio client for a plain, Sentinel or Cluster URL."""
-    scheme, _, rest = url.partition("://")
-    if scheme in ("redis+sentinel", "rediss+sentinel"):
-        credentials, _, hosts_and_path = rest.rpartition("@")
-        hosts, _, path = hosts_and_path.partition("/")
-        master, _, db = path.partition("/")
-        password = credentials.partition(":")[2] or None
-        nodes = []
-        for host in hosts.split(","):
-            name, _, port = host.partition(":")
-            nodes.append((name, int(port or 26379)))
-        sentinel = Sentinel(  # type: ignore[no-untyped-call]
-            nodes, password=password, ssl=scheme.startswith("rediss"), db=int(db or 0), **_TIMEOUTS
-        )
-        return sentinel.master_for(master or "mymaster")
-    if scheme in ("redis+cluster", "rediss+cluster"):
-        plain = ("rediss" if scheme.startswith("rediss") else "redis") + "://" + rest
-        return RedisCluster.from_url(plain, **_TIMEOUTS)
-    return redis.Redis.from_url(url, health_check_interval=30, **_TIMEOUTS)
 
 
 def _digest(value: str) -> str:
@@ -177,14 +95,14 @@ def _digest(value: str) -> str:
 
 
 class Store:
-    """The gateway's Redis: balance cache and idempotency records."""
+    """The gateway's Redis: balance cache, idempotency records (:attr:`records`), tokens,
+    notes and rate limits. Every method raises only ``RedisError`` (see ``guarded``)."""
 
-    def __init__(self, client: Any, prefix: str = "lg") -> None:
-        self.redis = client
+    def __init__(self, topology: Topology, prefix: str = "lg") -> None:
+        self.topology = topology
+        self.redis = client = topology.client
         self.prefix = prefix
-        self._claim = client.register_script(_CLAIM)
-        self._finish = client.register_script(_FINISH)
-        self._release = client.register_script(_RELEASE)
+        self.records = Records(topology, prefix)
         self._compare_and_delete = client.register_script(_COMPARE_AND_DELETE)
         self._gcra = client.register_script(_GCRA)
         self._put_unless_changed = client.register_script(_PUT_UNLESS_CHANGED)
@@ -193,15 +111,24 @@ class Store:
         self._balance_puts: KeyBatcher[_Put, int] = KeyBatcher(self._put_many)
 
     @classmethod
-    def from_url(cls, url: str, prefix: str = "lg") -> Store:
+    def from_url(
+        cls,
+        url: str,
+        prefix: str = "lg",
+        *,
+        replica_acks: int | None = None,
+        ack_timeout_ms: int = 500,
+    ) -> Store:
         """``redis://``, ``rediss://``, ``unix://``; Sentinel as
         ``redis+sentinel://[:password@]host:26379,host2:26379/<master>/<db>``; Cluster as
         ``redis+cluster://host:6379`` (``rediss+cluster://`` for TLS)."""
-        return cls(connect(url), prefix)
+        topology = connect(url, replica_acks=replica_acks, ack_timeout_ms=ack_timeout_ms)
+        return cls(topology, prefix)
 
     async def aclose(self) -> None:
-        await self.redis.aclose()
+        await self.topology.aclose()
 
+    @guarded
     async def ping(self) -> bool:
         return bool(await self.redis.ping())
 
@@ -209,10 +136,12 @@ class Store:
     def balance_key(self, program: str, member_id: str) -> str:
         return f"{self.prefix}:bal:{{{program}:{_digest(member_id)}}}"
 
+    @guarded
     async def get_balance(self, program: str, member_id: str) -> CachedBalance | None:
         raw = await self._balances.get(self.balance_key(program, member_id))
         return _cached_balance.decode(raw) if isinstance(raw, bytes) else None
 
+    @guarded
     async def _mget(self, keys: list[str]) -> list[bytes | None]:
         if len(keys) == 1:
             return [await self.redis.get(keys[0])]
@@ -221,6 +150,7 @@ class Store:
             return list(await self.redis.mget_nonatomic(keys))
         return list(await self.redis.mget(keys))
 
+    @guarded
     async def put_balance(
         self,
         program: str,
@@ -237,6 +167,7 @@ class Store:
         put = _Put(key, _msgpack.encode(entry), keep_ms, int(read_started * 1000))
         return bool(await self._balance_puts.get(put))
 
+    @guarded
     async def _put_many(self, puts: list[_Put]) -> list[int]:
         if len(puts) > 1 and isinstance(self.redis, RedisCluster):
             # a script may only touch one slot: one call per member
@@ -246,57 +177,13 @@ class Store:
         args = [a for put in puts for a in (put.entry, put.keep_ms, put.read_started_ms)]
         return [int(n) for n in await self._put_unless_changed(keys=keys, args=args)]
 
+    @guarded
     async def drop_balance(self, program: str, member_id: str, keep_ms: int = 60_000) -> None:
         """Forget the cached balance and note when the member changed (for racing reads)."""
         key = self.balance_key(program, member_id)
         await self._drop_and_mark(
             keys=[key, key + ":changed"], args=[int(time.time() * 1000), keep_ms]
         )
-
-    # -- idempotency records --------------------------------------------------------------
-    def idempotency_key(self, client_id: str, key: str) -> str:
-        return f"{self.prefix}:idem:{{{_digest(client_id + chr(0) + key)}}}"
-
-    async def claim(
-        self, record: str, fingerprint: str, owner: str, lease_ms: int, retention_ms: int
-    ) -> Claim:
-        reply = await self._claim(keys=[record], args=[fingerprint, owner, lease_ms, retention_ms])
-        state = reply[0].decode()
-        if state == "completed":
-            response = StoredResponse(
-                status=int(reply[1]), headers=_headers_codec.decode(reply[2]), body=reply[3]
-            )
-            return Claim(state="completed", response=response)
-        return Claim(state=state)
-
-    async def complete(
-        self, record: str, owner: str, response: StoredResponse, retention_ms: int
-    ) -> bool:
-        return await self._finish_as(record, owner, "completed", response, retention_ms)
-
-    async def mark_unknown(
-        self, record: str, owner: str, response: StoredResponse, retention_ms: int
-    ) -> bool:
-        return await self._finish_as(record, owner, "unknown", response, retention_ms)
-
-    async def _finish_as(
-        self, record: str, owner: str, state: str, response: StoredResponse, retention_ms: int
-    ) -> bool:
-        done = await self._finish(
-            keys=[record],
-            args=[
-                owner,
-                state,
-                response.status,
-                _encode(response.headers),
-                response.body,
-                retention_ms,
-            ],
-        )
-        return bool(done)
-
-    async def release(self, record: str, owner: str) -> bool:
-        return bool(await self._release(keys=[record], args=[owner]))
 
     # -- upstream OAuth tokens (shared by every replica) ----------------------------------
     def token_key(self, program: str) -> str:
@@ -305,21 +192,26 @@ class Store:
     def token_lock_key(self, program: str) -> str:
         return f"{self.prefix}:tok:{{{program}}}:lock"
 
+    @guarded
     async def get_token(self, program: str) -> bytes | None:
         raw = await self.redis.get(self.token_key(program))
         return raw if isinstance(raw, bytes) else None
 
+    @guarded
     async def put_token(self, program: str, value: bytes, keep_ms: int) -> None:
         await self.redis.set(self.token_key(program), value, px=max(1, keep_ms))
 
+    @guarded
     async def drop_token_if(self, program: str, value: bytes) -> bool:
         """Drop the cached token only if it is still ``value`` (another replica may have
         refreshed it already)."""
         return bool(await self._compare_and_delete(keys=[self.token_key(program)], args=[value]))
 
+    @guarded
     async def try_lock(self, key: str, owner: str, ttl_ms: int) -> bool:
         return bool(await self.redis.set(key, owner, nx=True, px=ttl_ms))
 
+    @guarded
     async def unlock(self, key: str, owner: str) -> bool:
         return bool(await self._compare_and_delete(keys=[key], args=[owner]))
 
@@ -327,16 +219,19 @@ class Store:
     def note_key(self, program: str, kind: str, name: str) -> str:
         return f"{self.prefix}:note:{{{program}}}:{kind}:{_digest(name)}"
 
+    @guarded
     async def put_note(
         self, program: str, kind: str, name: str, value: bytes, keep_seconds: int
     ) -> None:
         await self.redis.set(self.note_key(program, kind, name), value, ex=keep_seconds)
 
+    @guarded
     async def get_note(self, program: str, kind: str, name: str) -> bytes | None:
         raw = await self.redis.get(self.note_key(program, kind, name))
         return raw if isinstance(raw, bytes) else None
 
     # -- rate limits ----------------------------------------------------------------------
+    @guarded
     async def rate_limit(self, name: str, emission_ms: float, tolerance_ms: float) -> RateDecision:
         key = f"{self.prefix}:rl:{{{name}}}"
         allowed, remaining, retry_ms, reset_ms = await self._gcra(

@@ -9,6 +9,8 @@ provider de-duplicates natively, and otherwise answered with ``upstream_outcome_
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import msgspec
 
@@ -31,7 +33,7 @@ from gateway.domain.commands import (
     RedeemCommand,
     RedemptionRequest,
 )
-from gateway.domain.errors import GatewayError, UpstreamOutcomeUnknown
+from gateway.domain.errors import GatewayError, UpstreamOutcomeUnknown, UpstreamUnavailable
 from gateway.domain.models import Member, Redemption, Transaction
 from gateway.services.balances import BalanceService
 
@@ -41,7 +43,14 @@ class WriteContext(msgspec.Struct):
 
     client_id: str
     idempotency_key: str
+    #: an earlier attempt with this key may have reached the provider
     recovered: bool = False
+    #: Redis lost data recently, so this "new" key may have been used before the loss
+    suspect: bool = False
+
+    @property
+    def check_first(self) -> bool:
+        return self.recovered or self.suspect
 
     @property
     def token(self) -> str:
@@ -61,6 +70,37 @@ def _unknown(cause: GatewayError | None = None) -> UpstreamOutcomeUnknown:
     )
 
 
+T = TypeVar("T")
+
+
+async def _look_up(
+    ctx: WriteContext,
+    connector: Connector,
+    operation: str,
+    locate: Callable[[], Awaitable[T | None]] | None,
+) -> T | None:
+    """For an attempt that must check first: the write as found upstream, or ``None`` to
+    send it. A recovered key whose write cannot be looked up stays unknown; a merely
+    suspect one (no evidence of an earlier attempt) is sent when there is no way to look."""
+    if not ctx.check_first or operation in connector.native_idempotency:
+        return None
+    if locate is None:
+        if ctx.recovered:
+            raise _unknown()
+        return None
+    try:
+        return await locate()
+    except GatewayError as exc:
+        if ctx.recovered:
+            raise _unknown(exc) from None
+        raise UpstreamUnavailable(
+            "The gateway could not check the provider for an earlier attempt of this write; "
+            "nothing was sent. Retry with the same Idempotency-Key.",
+            upstream=exc.upstream,
+            outcome="not_sent",
+        ) from None
+
+
 class WriteService:
     def __init__(self, balances: BalanceService) -> None:
         self.balances = balances
@@ -73,15 +113,14 @@ class WriteService:
         pin: str | None = None,
     ) -> Member:
         enroller = require(connector, "enroll", Enroller)
-        if ctx.recovered and "enroll" not in connector.native_idempotency:
-            if not isinstance(connector, EnrollLocator):
-                raise _unknown()
-            try:
-                found = await connector.find_enrollment(request)
-            except GatewayError as exc:
-                raise _unknown(exc) from None
-            if found is not None:
-                return found
+        locate = (
+            (lambda: connector.find_enrollment(request))
+            if isinstance(connector, EnrollLocator)
+            else None
+        )
+        found = await _look_up(ctx, connector, "enroll", locate)
+        if found is not None:
+            return found
         return await enroller.enroll(request, ctx.token, pin=pin)
 
     async def update(
@@ -110,16 +149,15 @@ class WriteService:
             idempotency_token=ctx.token,
             pin=pin,
         )
+        locate = (
+            (lambda: connector.find_earn(member_id, command))
+            if isinstance(connector, EarnLocator)
+            else None
+        )
         try:
-            if ctx.recovered and "earn" not in connector.native_idempotency:
-                if not isinstance(connector, EarnLocator):
-                    raise _unknown()
-                try:
-                    found = await connector.find_earn(member_id, command)
-                except GatewayError as exc:
-                    raise _unknown(exc) from None
-                if found is not None:
-                    return found
+            found = await _look_up(ctx, connector, "earn", locate)
+            if found is not None:
+                return found
             return await earner.earn(member_id, command)
         finally:
             await self.balances.invalidate(connector.program.id, member_id)
@@ -133,8 +171,7 @@ class WriteService:
         pin: str | None = None,
     ) -> Redemption:
         redeemer = require(connector, "redeem", PointsRedeemer)
-        if ctx.recovered and "redeem" not in connector.native_idempotency:
-            raise _unknown()
+        await _look_up(ctx, connector, "redeem", None)
         command = RedeemCommand(
             points=request.points,
             reference=ctx.reference(request.reference),
@@ -151,8 +188,7 @@ class WriteService:
         self, connector: Connector, member_id: str, redemption_id: str, ctx: WriteContext
     ) -> Redemption:
         voider = require(connector, "void", RedemptionVoider)
-        if ctx.recovered and "void" not in connector.native_idempotency:
-            raise _unknown()
+        await _look_up(ctx, connector, "void", None)
         try:
             return await voider.void(member_id, redemption_id, ctx.token)
         finally:

@@ -296,7 +296,7 @@ def test_base_url_needs_a_scheme():
     ("text", "expected"),
     [
         ("idempotency: {retention_seconds: 59}\n", "idempotency.retention_seconds: must be >= 60"),
-        ("idempotency: {lease_seconds: 0}\n", "idempotency.lease_seconds: must be >= 1"),
+        ("idempotency: {lease_seconds: 0}\n", "idempotency.lease_seconds: between 1 and 300"),
         ("server: {max_body_bytes: 1023}\n", "server.max_body_bytes: must be >= 1024"),
     ],
 )

@@ -1,0 +1,207 @@
+"""Exactly-once writes as a service: claim a key, hold it while the write runs, settle it.
+
+In the manner of AWS Powertools' idempotency persistence layer: policy here, storage
+primitives in ``infra/records.py``. The HTTP route (``api/idempotent.py``) and anything
+without a request share it.
+
+- :meth:`IdempotencyService.begin` claims the key. A finished key gives back its stored
+  answer (:class:`Replay`); a key still held by a live attempt, a key reused for another
+  request, or a claim Redis could not make durable raise the matching error *before anything
+  is sent upstream*. Otherwise the caller gets an :class:`Attempt`.
+- While the write runs, :meth:`Attempt.held` renews the lease every third of it, so the
+  lease can be short: a crashed worker's key is free again within ``lease_seconds``.
+- The attempt ends in exactly one of: :meth:`~Attempt.settle` (a definite answer, stored and
+  replayed), :meth:`~Attempt.unknown` (the provider may have applied it: kept, and looked up
+  before anything is sent again), :meth:`~Attempt.not_sent` (nothing reached the provider:
+  the key is freed for the retry).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import structlog
+from redis.exceptions import RedisError
+
+from gateway.domain.errors import (
+    IdempotencyKeyReused,
+    IdempotencyRequestInProgress,
+    ServiceUnavailable,
+)
+from gateway.infra import metrics
+from gateway.infra.records import Records, StoredResponse
+from gateway.infra.redis_topology import NotReplicated
+from gateway.settings import IdempotencySettings
+
+_log = structlog.get_logger("gateway.idempotency")
+
+#: how often a settle is tried before the answer is given without it (the claim, which is
+#: durable, still protects the key: a retry then looks the write up upstream)
+SETTLE_ATTEMPTS = 3
+SETTLE_PAUSE_SECONDS = 0.2
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The key's first answer, to be sent again byte-for-byte."""
+
+    response: StoredResponse
+
+
+class Attempt:
+    """One attempt holding a key: what the write service must know, and how it ends."""
+
+    def __init__(
+        self,
+        service: IdempotencyService,
+        record: str,
+        owner: str,
+        *,
+        recovered: bool,
+        suspect: bool,
+    ) -> None:
+        self._service = service
+        self.record = record
+        self.owner = owner
+        #: an earlier attempt with this key may have reached the provider
+        self.recovered = recovered
+        #: Redis lost data recently: this key may have been used before the loss
+        self.suspect = suspect
+        self.ended = False
+
+    @property
+    def check_first(self) -> bool:
+        """Look the write up upstream before sending it."""
+        return self.recovered or self.suspect
+
+    @contextlib.asynccontextmanager
+    async def held(self) -> AsyncIterator[None]:
+        """Keep the lease alive while the body runs."""
+        task = asyncio.create_task(self._service._renew_until_cancelled(self))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def settle(self, response: StoredResponse) -> None:
+        await self._end("completed", response)
+
+    async def unknown(self, response: StoredResponse) -> None:
+        metrics.child(metrics.IDEMPOTENCY, "unknown").inc()
+        await self._end("unknown", response)
+
+    async def not_sent(self) -> None:
+        """Nothing reached the provider in this attempt: free the key for the retry. A
+        recovered key is given back as it was (the earlier attempt is still in question)."""
+        self.ended = True
+        records = self._service.records
+        try:
+            if self.recovered:
+                await records.give_back(self.record, self.owner)
+            else:
+                await records.release(self.record, self.owner)
+        except RedisError as exc:  # the lease expires by itself
+            _log.warning("idempotency_release_failed", error=type(exc).__name__)
+
+    async def _end(self, state: str, response: StoredResponse) -> None:
+        self.ended = True
+        svc = self._service
+        for attempt in range(1, SETTLE_ATTEMPTS + 1):
+            try:
+                if state == "completed":
+                    kept = await svc.records.complete(
+                        self.record, self.owner, response, svc.retention_ms
+                    )
+                else:
+                    kept = await svc.records.mark_unknown(
+                        self.record, self.owner, response, svc.retention_ms
+                    )
+            except RedisError as exc:
+                reason = "not_replicated" if isinstance(exc, NotReplicated) else "unavailable"
+                metrics.child(metrics.IDEMPOTENCY_STORE, "settle", reason).inc()
+                if attempt < SETTLE_ATTEMPTS:
+                    await asyncio.sleep(SETTLE_PAUSE_SECONDS * attempt)
+                    continue
+                # The claim is durable: a retry of this key finds it and looks the write up
+                # upstream instead of sending it again.
+                _log.error("idempotency_record_not_saved", state=state, error=type(exc).__name__)
+                return
+            if not kept:
+                _log.error("idempotency_record_lost_ownership", state=state)
+            return
+
+
+class IdempotencyService:
+    def __init__(self, records: Records, settings: IdempotencySettings) -> None:
+        self.records = records
+        self.settings = settings
+        self.retention_ms = settings.retention_seconds * 1000
+        self.lease_ms = settings.lease_seconds * 1000
+        self.suspect_ms = self.retention_ms if settings.check_after_store_loss else 0
+
+    def record_key(self, client_id: str, key: str) -> str:
+        return self.records.key(client_id, key)
+
+    async def begin(self, client_id: str, key: str, fingerprint: str) -> Replay | Attempt:
+        record = self.records.key(client_id, key)
+        owner = uuid.uuid4().hex
+        try:
+            claim = await self.records.claim(
+                record,
+                fingerprint,
+                owner,
+                lease_ms=self.lease_ms,
+                retention_ms=self.retention_ms,
+                suspect_ms=self.suspect_ms,
+            )
+        except RedisError as exc:
+            # Without a durable record exactly-once cannot be promised: fail closed, before
+            # anything is sent upstream.
+            reason = "not_replicated" if isinstance(exc, NotReplicated) else "unavailable"
+            metrics.child(metrics.IDEMPOTENCY_STORE, "claim", reason).inc()
+            _log.warning("idempotency_claim_failed", reason=reason)
+            raise ServiceUnavailable(
+                "The gateway cannot record this write durably right now; nothing was sent. "
+                "Retry with the same Idempotency-Key.",
+                headers={"Retry-After": "1"},
+            ) from None
+        result = {"completed": "replayed"}.get(claim.state, claim.state)
+        metrics.child(metrics.IDEMPOTENCY, result).inc()
+        if claim.suspect:
+            metrics.child(metrics.IDEMPOTENCY, "suspect").inc()
+        if claim.state == "conflict":
+            raise IdempotencyKeyReused(
+                "This Idempotency-Key was used with a different request; use a new key."
+            )
+        if claim.state == "in_progress":
+            seconds = max(1, math.ceil(claim.lease_left_ms / 1000))
+            raise IdempotencyRequestInProgress(
+                "A request with this Idempotency-Key is still being processed; retry after "
+                f"{seconds} s.",
+                headers={"Retry-After": str(seconds)},
+            )
+        if claim.state == "completed" and claim.response is not None:
+            return Replay(claim.response)
+        return Attempt(
+            self, record, owner, recovered=claim.state == "recovered", suspect=claim.suspect
+        )
+
+    async def _renew_until_cancelled(self, attempt: Attempt) -> None:
+        interval = self.lease_ms / 3000
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                if not await self.records.renew(attempt.record, attempt.owner, self.lease_ms):
+                    # someone took the key over: our lease had expired (a paused process?)
+                    _log.error("idempotency_lease_lost")
+                    return
+            except RedisError as exc:
+                reason = "not_replicated" if isinstance(exc, NotReplicated) else "unavailable"
+                metrics.child(metrics.IDEMPOTENCY_STORE, "renew", reason).inc()
