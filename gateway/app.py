@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import structlog
 from litestar import Litestar
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server
+from redis.exceptions import RedisError
 
 from gateway import __version__
 from gateway.api.aggregates import AggregateController
@@ -28,9 +32,12 @@ from gateway.infra.logging import configure as configure_logging
 from gateway.infra.store import Store
 from gateway.services.aggregates import AggregateService
 from gateway.services.balances import BalanceService
+from gateway.services.idempotency import IdempotencyService
 from gateway.services.programs import ProgramDirectory
 from gateway.services.writes import WriteService
 from gateway.settings import Settings
+
+_log = structlog.get_logger("gateway.app")
 
 
 def openapi_config() -> OpenAPIConfig:
@@ -59,19 +66,47 @@ def openapi_config() -> OpenAPIConfig:
     )
 
 
-def create_litestar(settings: Settings, store: Store | None = None) -> Litestar:
-    """The litestar app. ``store`` may be given (tests); otherwise one is made at start-up."""
+def _exit_for_restart() -> None:
+    """The embedded Redis cannot be kept running: stop (SIGTERM drains) so that whatever
+    supervises the gateway starts it again."""
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def start_embedded_redis(settings: Settings) -> EmbeddedRedis:
+    """The embedded Redis of these settings, started and supervised."""
+    embedded = EmbeddedRedis(data_dir=settings.redis.data_dir, persist=settings.redis.persist)
+    embedded.start()
+    embedded.supervise(on_give_up=_exit_for_restart)
+    return embedded
+
+
+def create_litestar(
+    settings: Settings, store: Store | None = None, *, embedded_url: str | None = None
+) -> Litestar:
+    """The litestar app. ``store`` may be given (tests); otherwise one is made at start-up:
+    on ``redis.url``, on ``embedded_url`` (the embedded Redis ``gateway serve`` started for
+    its workers), or on an embedded Redis of its own."""
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         embedded: EmbeddedRedis | None = None
         own_store = store
         if own_store is None:
-            url = settings.redis.url
+            url = settings.redis.url or embedded_url
             if url is None:
-                embedded = EmbeddedRedis().start()
+                embedded = start_embedded_redis(settings)
                 url = embedded.url
-            own_store = Store.from_url(url, settings.redis.key_prefix)
+            own_store = Store.from_url(
+                url,
+                settings.redis.key_prefix,
+                replica_acks=settings.redis.acks(),
+                ack_timeout_ms=settings.redis.replica_ack_timeout_ms,
+            )
+        try:
+            await own_store.records.mark_fresh()
+        except RedisError:
+            # not fatal: a claim that finds no marker treats Redis as having lost its data
+            _log.warning("redis_unavailable_at_start")
         directory = ProgramDirectory(settings, own_store)
         balances = BalanceService(own_store)
         app.state.services = Services(
@@ -81,7 +116,9 @@ def create_litestar(settings: Settings, store: Store | None = None) -> Litestar:
             balances=balances,
             writes=WriteService(balances),
             aggregates=AggregateService(settings.aggregates, directory, balances),
+            idempotency=IdempotencyService(own_store.records, settings.idempotency),
             identity=MemberTokens(settings.identity) if settings.identity else None,
+            embedded_store=settings.redis.url is None and store is None,
         )
         app.state.settings = settings
         app.state.directory = directory
@@ -124,7 +161,11 @@ def create_litestar(settings: Settings, store: Store | None = None) -> Litestar:
 
 
 def create_app(
-    settings: Settings, store: Store | None = None, *, fast_balance: bool = True
+    settings: Settings,
+    store: Store | None = None,
+    *,
+    fast_balance: bool = True,
+    embedded_url: str | None = None,
 ) -> Edge:
     """The ASGI application to serve (logging is configured from the settings).
 
@@ -132,4 +173,5 @@ def create_app(
     both ways; see gateway/api/fast_balance.py)."""
     log = settings.logging
     configure_logging(log.level, log.format, log.output)
-    return Edge(create_litestar(settings, store), fast_balance=fast_balance)
+    app = create_litestar(settings, store, embedded_url=embedded_url)
+    return Edge(app, fast_balance=fast_balance)

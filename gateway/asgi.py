@@ -8,6 +8,5 @@ from gateway.app import create_app
 from gateway.settings import load_settings
 
 _settings = load_settings(os.environ["GATEWAY_CONFIG"])
-if _settings.redis.url is None and os.environ.get("LG_EMBEDDED_REDIS_URL"):
-    _settings.redis.url = os.environ["LG_EMBEDDED_REDIS_URL"]  # shared by `gateway serve`
-app = create_app(_settings)
+# the embedded Redis `gateway serve` started for its workers (when no redis.url is set)
+app = create_app(_settings, embedded_url=os.environ.get("LG_EMBEDDED_REDIS_URL") or None)

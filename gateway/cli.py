@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gateway.settings import (
     ConfigError,
@@ -18,6 +19,9 @@ from gateway.settings import (
     load_settings,
     parse_settings,
 )
+
+if TYPE_CHECKING:
+    from gateway.infra.embedded_redis import EmbeddedRedis
 
 #: set by ``gateway serve`` for its workers when it started a shared embedded Redis
 EMBEDDED_REDIS_ENV = "LG_EMBEDDED_REDIS_URL"
@@ -62,19 +66,33 @@ def cmd_serve(args: argparse.Namespace) -> None:
         metrics_dir = tempfile.mkdtemp(prefix="lg-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     shared = None
-    if workers > 1 and settings.redis.url is None:
-        # Workers must share one Redis for exactly-once writes: start the embedded one here.
-        from gateway.infra.embedded_redis import EmbeddedRedis
-
-        shared = EmbeddedRedis().start()
+    if settings.redis.url is None:
+        # The embedded Redis lives in this (parent) process, so every worker shares it and a
+        # worker restart keeps it; it persists unless redis.persist is false.
+        shared = _start_embedded(settings)
         os.environ[EMBEDDED_REDIS_ENV] = shared.url
     try:
         serving.run("gateway.asgi:app", host, port, workers)
     finally:
+        gave_up = shared is not None and shared.gave_up
         if shared is not None:
             shared.stop()
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+    if gave_up:
+        sys.exit("gateway: the embedded Redis kept dying; stopped so that a supervisor restarts")
+
+
+def _start_embedded(settings: Settings) -> EmbeddedRedis:
+    from gateway.app import start_embedded_redis
+    from gateway.infra.embedded_redis import DataDirInUse
+
+    try:
+        return start_embedded_redis(settings)
+    except DataDirInUse as exc:
+        sys.exit(f"gateway: {exc}")
+    except RuntimeError as exc:
+        sys.exit(f"gateway: cannot start the embedded Redis: {exc}")
 
 
 def cmd_demo(args: argparse.Namespace) -> None:

@@ -13,6 +13,7 @@ from gateway.infra.identity import MemberTokens
 from gateway.infra.store import Store
 from gateway.services.aggregates import AggregateService
 from gateway.services.balances import BalanceService
+from gateway.services.idempotency import IdempotencyService
 from gateway.services.programs import ProgramDirectory
 from gateway.services.writes import WriteService
 from gateway.settings import Settings
@@ -25,7 +26,10 @@ class Services(msgspec.Struct):
     balances: BalanceService
     writes: WriteService
     aggregates: AggregateService
+    idempotency: IdempotencyService
     identity: MemberTokens | None = None
+    #: the store is the gateway's own embedded Redis (its health is the gateway's health)
+    embedded_store: bool = False
 
 
 def services(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:

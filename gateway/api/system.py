@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get
 from prometheus_client import CONTENT_TYPE_LATEST
+from redis.exceptions import RedisError
 
 from gateway.api.state import services
 from gateway.domain.errors import ServiceUnavailable
@@ -18,18 +19,46 @@ class Health(msgspec.Struct):
     checks: dict[str, str] = msgspec.field(default_factory=dict)
 
 
-@get("/healthz", summary="Process is alive", tags=["operations"])
-async def healthz() -> Health:
+@get(
+    "/healthz",
+    summary="Process is alive",
+    description="With the embedded Redis (no `redis.url`) that Redis is part of the process: "
+    "while it is down (being restarted) this answers 503.",
+    tags=["operations"],
+)
+async def healthz(request: Request[Any, Any, Any]) -> Health:
+    svc = services(request)
+    if svc.embedded_store:
+        try:
+            await svc.store.ping()
+        except RedisError:
+            raise ServiceUnavailable(
+                "The embedded Redis is not answering (it is restarted when it dies)."
+            ) from None
+        return Health(status="ok", checks={"embedded_redis": "ok"})
     return Health(status="ok")
 
 
-@get("/readyz", summary="Config loaded and Redis reachable", tags=["operations"])
+@get(
+    "/readyz",
+    summary="Config loaded and Redis usable",
+    description="503 while Redis is unreachable, a Cluster has failing or unassigned slots, "
+    "or a Sentinel master change is in progress. `checks.replicas` tells whether enough "
+    "replicas acknowledge writes (`redis.replica_acks`); when not, writes answer 503 while "
+    "reads go on, so it does not take the gateway out of service.",
+    tags=["operations"],
+)
 async def readyz(request: Request[Any, Any, Any]) -> Health:
     try:
-        await services(request).store.ping()
-    except Exception:
+        checks = await services(request).store.topology.checks()
+    except RedisError:
         raise ServiceUnavailable("Redis is not reachable.") from None
-    return Health(status="ok", checks={"config": "ok", "redis": "ok"})
+    failing = {k: v for k, v in checks.items() if v != "ok" and k != "replicas"}
+    if failing:
+        raise ServiceUnavailable(
+            "Redis is not usable: " + "; ".join(f"{k}: {v}" for k, v in failing.items())
+        )
+    return Health(status="ok", checks={"config": "ok", **checks})
 
 
 @get("/openapi.json", summary="The OpenAPI document", include_in_schema=False)

@@ -164,14 +164,25 @@ class World:
         api_key: str = DEMO_API_KEY,
         redis_url: str | None = None,
         port: int = 8080,
-        lease_seconds: int = 30,
+        lease_seconds: int = 5,
         circuit_open_seconds: float = 30,
         key_prefix: str = "lg",
         part_deadline_seconds: float = 2.0,
+        redis_data_dir: str | None = None,
+        replica_acks: int | str = "auto",
     ) -> str:
-        """A gateway configuration for this world, in the documented file format."""
+        """A gateway configuration for this world, in the documented file format.
+
+        Without ``redis_url`` the gateway uses its embedded Redis: kept in
+        ``redis_data_dir`` when given, else not persisted at all (the simulators start
+        afresh each time too, so records of an earlier run would describe nothing)."""
         key_hash = hashlib.sha256(api_key.encode()).hexdigest()
-        redis_line = f"  url: {redis_url}\n" if redis_url else ""
+        if redis_url:
+            redis_line = f"  url: {redis_url}\n  replica_acks: {replica_acks}\n"
+        elif redis_data_dir:
+            redis_line = f"  data_dir: {redis_data_dir}\n  persist: true\n"
+        else:
+            redis_line = "  persist: false\n"
         return f"""\
 server:
   host: 127.0.0.1
