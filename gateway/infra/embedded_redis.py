@@ -147,7 +147,9 @@ class EmbeddedRedis:
             "warning",
         ]
         if self.persist:
+            # its own log beside its data: what an operator reads when it keeps dying
             args += ["--appendonly", "yes", "--appendfsync", "everysec"]
+            args += ["--logfile", str(self.dir / "redis.log")]
         else:
             args += ["--appendonly", "no"]
         return args

@@ -38,7 +38,7 @@ def _free(port: int) -> bool:
 def cluster_port() -> int:
     """A free port whose cluster bus port (+10000) is free and valid too."""
     for _ in range(1000):
-        port = random.randint(20_000, 45_000)  # noqa: S311 - not security
+        port = random.randint(20_000, 45_000)
         if _free(port) and _free(port + 10_000):
             return port
     raise RuntimeError("no free port pair for a cluster node")
@@ -73,8 +73,10 @@ class RedisProcess:
         args: list[str] | None = None,
         sentinel: bool = False,
         port: int | None = None,
+        binary: str = REDIS_SERVER,
     ) -> None:
         self.name = name
+        self.binary = binary
         self.port = port or free_tcp_port()
         self.dir = root / name
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -104,7 +106,7 @@ class RedisProcess:
                 str(self.dir / "log"),
             ]
         return [
-            REDIS_SERVER,
+            self.binary,
             "--port",
             str(self.port),
             "--bind",
@@ -305,7 +307,9 @@ class ClusterSetup:
             if int(parts[1].split("@")[0].rsplit(":", 1)[1]) == master.port
         }
         return sum(
-            1 for parts in view if "slave" in parts[2] and "fail" not in parts[2] and parts[3] in ids
+            1
+            for parts in view
+            if "slave" in parts[2] and "fail" not in parts[2] and parts[3] in ids
         )
 
     def stop(self) -> None:
