@@ -22,8 +22,9 @@ import asyncio
 import contextlib
 import math
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from redis.exceptions import RedisError
@@ -44,6 +45,10 @@ _log = structlog.get_logger("gateway.idempotency")
 #: durable, still protects the key: a retry then looks the write up upstream)
 SETTLE_ATTEMPTS = 3
 SETTLE_PAUSE_SECONDS = 0.2
+#: after that, the settle goes on in the background (a failover takes seconds to tens of
+#: seconds), so that a replay still gets the first answer byte-for-byte once it lands
+SETTLE_LATER_SECONDS = 60.0
+SETTLE_LATER_PAUSE_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -112,30 +117,46 @@ class Attempt:
 
     async def _end(self, state: str, response: StoredResponse) -> None:
         self.ended = True
-        svc = self._service
         for attempt in range(1, SETTLE_ATTEMPTS + 1):
-            try:
-                if state == "completed":
-                    kept = await svc.records.complete(
-                        self.record, self.owner, response, svc.retention_ms
-                    )
-                else:
-                    kept = await svc.records.mark_unknown(
-                        self.record, self.owner, response, svc.retention_ms
-                    )
-            except RedisError as exc:
-                reason = "not_replicated" if isinstance(exc, NotReplicated) else "unavailable"
-                metrics.child(metrics.IDEMPOTENCY_STORE, "settle", reason).inc()
-                if attempt < SETTLE_ATTEMPTS:
-                    await asyncio.sleep(SETTLE_PAUSE_SECONDS * attempt)
-                    continue
-                # The claim is durable: a retry of this key finds it and looks the write up
-                # upstream instead of sending it again.
-                _log.error("idempotency_record_not_saved", state=state, error=type(exc).__name__)
+            if await self._save(state, response):
                 return
-            if not kept:
-                _log.error("idempotency_record_lost_ownership", state=state)
-            return
+            if attempt < SETTLE_ATTEMPTS:
+                await asyncio.sleep(SETTLE_PAUSE_SECONDS * attempt)
+        # The answer goes out now; the claim (durable) keeps protecting the key meanwhile.
+        self._service._later(self._save_later(state, response))
+
+    async def _save(self, state: str, response: StoredResponse) -> bool:
+        """One try; ``False`` when Redis could not make it durable."""
+        svc = self._service
+        try:
+            if state == "completed":
+                kept = await svc.records.complete(
+                    self.record, self.owner, response, svc.retention_ms
+                )
+            else:
+                kept = await svc.records.mark_unknown(
+                    self.record, self.owner, response, svc.retention_ms
+                )
+        except RedisError as exc:
+            reason = "not_replicated" if isinstance(exc, NotReplicated) else "unavailable"
+            metrics.child(metrics.IDEMPOTENCY_STORE, "settle", reason).inc()
+            return False
+        if not kept:
+            # another attempt took the key over (our lease ran out): it looked the write up
+            _log.warning("idempotency_record_lost_ownership", state=state)
+        return True
+
+    async def _save_later(self, state: str, response: StoredResponse) -> None:
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + SETTLE_LATER_SECONDS
+        while loop.time() < give_up:
+            await asyncio.sleep(SETTLE_LATER_PAUSE_SECONDS)
+            if await self._save(state, response):
+                _log.warning("idempotency_record_saved_late", state=state)
+                return
+        # A retry of this key finds the claim and looks the write up upstream instead of
+        # sending it again; only the byte-for-byte replay is lost.
+        _log.error("idempotency_record_not_saved", state=state)
 
 
 class IdempotencyService:
@@ -145,6 +166,13 @@ class IdempotencyService:
         self.retention_ms = settings.retention_seconds * 1000
         self.lease_ms = settings.lease_seconds * 1000
         self.suspect_ms = self.retention_ms if settings.check_after_store_loss else 0
+        self._background: set[asyncio.Task[None]] = set()
+
+    def _later(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` after the request (a reference is kept until it ends)."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def record_key(self, client_id: str, key: str) -> str:
         return self.records.key(client_id, key)
