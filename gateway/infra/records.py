@@ -143,7 +143,8 @@ _headers = msgspec.json.Decoder(dict[str, str])
 _encode = msgspec.json.encode
 
 
-def _digest(value: str) -> str:
+def digest(value: str) -> str:
+    """A fixed-length, non-reversible key part (member ids, idempotency keys are callers')."""
     return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
@@ -156,7 +157,7 @@ class Records:
         self.epoch_key = f"{prefix}:epoch"
 
     def key(self, client_id: str, idempotency_key: str) -> str:
-        return f"{self.prefix}:idem:{{{_digest(client_id + chr(0) + idempotency_key)}}}"
+        return f"{self.prefix}:idem:{{{digest(client_id + chr(0) + idempotency_key)}}}"
 
     async def _run(self, script: _Script, key: str, args: list[Any], *, fenced: bool) -> Any:
         if fenced:

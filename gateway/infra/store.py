@@ -8,7 +8,6 @@ an email or card number never appears in Redis key names.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from typing import NamedTuple
 
@@ -16,7 +15,7 @@ import msgspec
 from redis.asyncio.cluster import RedisCluster
 
 from gateway.infra.batching import KeyBatcher
-from gateway.infra.records import Records
+from gateway.infra.records import Records, digest
 from gateway.infra.redis_topology import Topology, connect, guarded
 
 
@@ -90,10 +89,6 @@ _cached_balance = msgspec.msgpack.Decoder(CachedBalance)
 _msgpack = msgspec.msgpack.Encoder()
 
 
-def _digest(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()[:32]
-
-
 class Store:
     """The gateway's Redis: balance cache, idempotency records (:attr:`records`), tokens,
     notes and rate limits. Every method raises only ``RedisError`` (see ``guarded``)."""
@@ -134,7 +129,7 @@ class Store:
 
     # -- balance cache --------------------------------------------------------------------
     def balance_key(self, program: str, member_id: str) -> str:
-        return f"{self.prefix}:bal:{{{program}:{_digest(member_id)}}}"
+        return f"{self.prefix}:bal:{{{program}:{digest(member_id)}}}"
 
     @guarded
     async def get_balance(self, program: str, member_id: str) -> CachedBalance | None:
@@ -217,7 +212,7 @@ class Store:
 
     # -- small records the connectors keep (e.g. a redemption's points for its void) ------
     def note_key(self, program: str, kind: str, name: str) -> str:
-        return f"{self.prefix}:note:{{{program}}}:{kind}:{_digest(name)}"
+        return f"{self.prefix}:note:{{{program}}}:{kind}:{digest(name)}"
 
     @guarded
     async def put_note(
