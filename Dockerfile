@@ -74,7 +74,8 @@ LABEL org.opencontainers.image.title="loyalty-gateway" \
 # A fixed, numeric, unprivileged user: Kubernetes' runAsNonRoot can only verify a numeric USER.
 RUN groupadd --system --gid 10001 gateway \
     && useradd --system --no-log-init --uid 10001 --gid 10001 \
-       --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin gateway
+       --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin gateway \
+    && install -d -o 10001 -g 10001 -m 0700 /var/lib/loyalty-gateway
 
 # Only the virtualenv: the gateway package is installed in it (no source tree needed).
 COPY --from=builder /opt/venv /opt/venv
@@ -83,9 +84,13 @@ ENV PATH=/opt/venv/bin:${PATH} \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     TMPDIR=/tmp \
+    XDG_STATE_HOME=/var/lib/loyalty-gateway \
     GATEWAY_CONFIG=/etc/loyalty-gateway/config.yaml \
     HEALTHCHECK_PORT=8080
 
+# the embedded Redis (no redis.url) keeps its append-only file here; a volume, so it is
+# writable under --read-only and survives a container restart
+VOLUME ["/var/lib/loyalty-gateway"]
 USER 10001:10001
 
 EXPOSE 8080

@@ -109,7 +109,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
         f"""
 Loyalty Gateway demo is running at {base}  (docs: {base}/docs)
 Simulated providers: CP Extender {world.cp_url}, Alpha {world.alpha_url},
-IRT {world.irt_url}, ShopYourWay {world.syw_url}; embedded Redis.
+IRT {world.irt_url}, ShopYourWay {world.syw_url}; an embedded Redis that keeps
+nothing (the simulators start afresh each time too; `gateway serve` keeps its data).
 Member tokens for the demo come from the sandbox identity provider at {world.idp_url}.
 
 Demo API key: {DEMO_API_KEY}

@@ -157,6 +157,18 @@ def test_port_and_config_path_agree_with_the_chart(final_stage: list[Instruction
     assert "mountPath: /tmp" in deployment
 
 
+def test_the_embedded_redis_keeps_its_data_in_a_volume(final_stage: list[Instruction]) -> None:
+    """Without redis.url the gateway persists its records under XDG_STATE_HOME: that must
+    be a writable volume under --read-only, owned by the non-root user."""
+    env = " ".join(i.args for i in final_stage if i.keyword == "ENV")
+    assert re.search(r"\bXDG_STATE_HOME=/var/lib/loyalty-gateway\b", env)
+    volume = last(final_stage, "VOLUME")
+    assert volume is not None
+    assert json.loads(volume.args) == ["/var/lib/loyalty-gateway"]
+    runs = " ".join(i.args for i in final_stage if i.keyword == "RUN")
+    assert "install -d -o 10001 -g 10001 -m 0700 /var/lib/loyalty-gateway" in runs
+
+
 def expand_args(text: str, instructions: list[Instruction]) -> str:
     """``${NAME}`` replaced by the default of ``ARG NAME=default``; quotes dropped."""
     defaults = dict(
