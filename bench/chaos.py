@@ -1,18 +1,29 @@
-"""A bigger exactly-once chaos run than the test suite's: N earns against CP Extender, IRT and
-ShopYourWay simulators injecting 500s and apply-then-drop faults, each retried by its client
-with the same Idempotency-Key until a final answer; then every simulator ledger is compared
-with the set of writes answered 201 (no duplicates, nothing acknowledged and missing).
+"""Exactly-once under faults, two ways.
 
-    uv run python bench/chaos.py [--writes 3000] [--error-rate 0.1] [--drop-rate 0.05]
+``uv run python bench/chaos.py`` (the default, what ``.ci/run`` runs) runs the chaos suite
+(``tests/chaos``: Sentinel failover and master kill, Cluster master kill, Redis killed and
+restarted with and without its data, the embedded Redis killed, gateways SIGKILLed and
+SIGTERMed, two gateways on one Redis) and prints one table row per experiment from the
+simulators' ledgers; ``--readme`` also writes the table into bench/README.md.
+
+``uv run python bench/chaos.py providers [--writes 3000] [--error-rate 0.1] [--drop-rate
+0.05]``: N earns against simulators injecting 500s and apply-then-drop faults, each retried
+with the same Idempotency-Key until a final answer, ledgers compared with the 201s.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 from gateway.app import create_app
@@ -48,13 +59,7 @@ def _until_final(client: httpx.Client, path: str, body: dict[str, int], key: str
     return 0
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--writes", type=int, default=3000)
-    parser.add_argument("--error-rate", type=float, default=0.10)
-    parser.add_argument("--drop-rate", type=float, default=0.05)
-    parser.add_argument("--concurrency", type=int, default=32)
-    args = parser.parse_args()
+def providers(args: argparse.Namespace) -> None:
 
     redis = EmbeddedRedis().start()
     world = World().start()
@@ -107,6 +112,88 @@ def main() -> None:
     finally:
         world.stop()
         redis.stop()
+
+
+COLUMNS = (
+    ("experiment", "experiment"),
+    ("writes", "writes"),
+    ("acknowledged", "201"),
+    ("ledger_entries", "ledger"),
+    ("duplicates", "duplicates"),
+    ("lost", "lost"),
+    ("server_errors", "500s"),
+    ("refused_503", "503s (retried)"),
+    ("max_stuck_s", "longest stuck s"),
+    ("disturbed_s", "disturbed s"),
+)
+README = Path(__file__).with_name("README.md")
+BEGIN, END = "<!-- chaos-table -->", "<!-- /chaos-table -->"
+
+
+def table(rows: list[dict[str, object]]) -> str:
+    lines = [
+        "| " + " | ".join(title for _, title in COLUMNS) + " |",
+        "|" + "---|" * len(COLUMNS),
+    ]
+    for row in rows:
+        statuses = row.get("statuses") or {}
+        row = {**row, "refused_503": statuses.get("503", 0)}  # type: ignore[union-attr]
+        name = str(row["experiment"]).removeprefix("test_")
+        lines.append(
+            "| " + " | ".join(name if k == "experiment" else str(row[k]) for k, _ in COLUMNS) + " |"
+        )
+    return "\n".join(lines)
+
+
+def suite(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        results = Path(tmp) / "results.jsonl"
+        env = {**os.environ, "CHAOS_RESULTS": str(results), "CHAOS_WRITES": str(args.writes)}
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-m",
+            "chaos",
+            "tests/chaos",
+            "-p",
+            "no:cacheprovider",
+        ]
+        started = time.monotonic()
+        code = subprocess.call(command, env=env, cwd=README.parent.parent)
+        rows = (
+            [json.loads(line) for line in results.read_text().splitlines()]
+            if results.exists()
+            else []
+        )
+    text = table(rows)
+    print(text)
+    print(f"{len(rows)} experiments in {time.monotonic() - started:.0f} s; pytest exit {code}")
+    if args.readme and code == 0:
+        readme = README.read_text()
+        head, _, rest = readme.partition(BEGIN)
+        _, _, tail = rest.partition(END)
+        stamp = time.strftime("%Y-%m-%d")
+        command = f"uv run python bench/chaos.py --readme --writes {args.writes}"
+        README.write_text(f"{head}{BEGIN}\n`{command}`, {stamp}:\n\n{text}\n{END}{tail}")
+    raise SystemExit(code)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("mode", nargs="?", choices=("suite", "providers"), default="suite")
+    parser.add_argument("--writes", type=int, default=None)
+    parser.add_argument("--readme", action="store_true", help="write the table to bench/README.md")
+    parser.add_argument("--error-rate", type=float, default=0.10)
+    parser.add_argument("--drop-rate", type=float, default=0.05)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+    if args.mode == "providers":
+        args.writes = args.writes or 3000
+        providers(args)
+    else:
+        args.writes = args.writes or 300
+        suite(args)
 
 
 if __name__ == "__main__":

@@ -74,7 +74,9 @@ def test_cluster_master_killed(world: World, root: Path, experiment: Experiment)
             gateway.stop()
 
 
-def test_persistent_redis_killed_and_restarted(world: World, root: Path, experiment: Experiment) -> None:
+def test_persistent_redis_killed_and_restarted(
+    world: World, root: Path, experiment: Experiment
+) -> None:
     server = RedisProcess(root, "redis", args=["--appendonly", "yes"])
     with running(server):
         gateway = gateway_on(world, root, server.url)

@@ -189,9 +189,7 @@ class WriteLoad:
             "other_final": sum(1 for w in self.writes if w.status not in (None, 201)),
             "ledger_entries": sum(count[w.member] for w in self.writes),
             "duplicates": sum(1 for w in self.writes if count[w.member] > 1),
-            "lost": sum(
-                1 for w in acked if count[w.member] != 1 or points[w.member] != w.points
-            ),
+            "lost": sum(1 for w in acked if count[w.member] != 1 or points[w.member] != w.points),
             "applied_unacknowledged": sum(
                 1 for w in self.writes if w.status != 201 and count[w.member] > 0
             ),
@@ -200,8 +198,12 @@ class WriteLoad:
             "replays_different": sum(1 for w in acked if w.replay_same is False),
             "max_stuck_s": round(max(stuck, default=0.0), 2),
             # from the fault to the last answer any client had to retry
+            # (0 when no client had to retry after the fault)
             "disturbed_s": round(
-                max((w.last_refused_at for w in self.writes), default=0.0) - self.fault_at, 1
+                max(
+                    0.0, max((w.last_refused_at for w in self.writes), default=0.0) - self.fault_at
+                ),
+                1,
             )
             if self.fault_at
             else 0.0,
