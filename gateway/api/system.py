@@ -9,6 +9,7 @@ from litestar import Request, Response, get
 from prometheus_client import CONTENT_TYPE_LATEST
 from redis.exceptions import RedisError
 
+from gateway.api.openapi import problems
 from gateway.api.state import services
 from gateway.domain.errors import ServiceUnavailable
 from gateway.infra import metrics
@@ -25,6 +26,7 @@ class Health(msgspec.Struct):
     description="With the embedded Redis (no `redis.url`) that Redis is part of the process: "
     "while it is down (being restarted) this answers 503.",
     tags=["operations"],
+    responses=problems((503,)),
 )
 async def healthz(request: Request[Any, Any, Any]) -> Health:
     svc = services(request)
@@ -47,6 +49,7 @@ async def healthz(request: Request[Any, Any, Any]) -> Health:
     "replicas acknowledge writes (`redis.replica_acks`); when not, writes answer 503 while "
     "reads go on, so it does not take the gateway out of service.",
     tags=["operations"],
+    responses=problems((503,)),
 )
 async def readyz(request: Request[Any, Any, Any]) -> Health:
     try:
