@@ -73,6 +73,8 @@ def test_short_lived_tokens_are_refreshed_ahead_without_failures(
         for process in processes:
             process.stop()
     assert set(statuses) == {200}
-    assert len(statuses) > 50
+    # enough calls that one token per call would show (the count depends on the machine's
+    # load: ~100 per 6 s when idle, under 50 on a busy 2-CPU CI runner)
+    assert len(statuses) > 20
     # ~6 s / (2 s lifetime - 0.2 s margin) -> 3 or 4 refreshes, never one per call
     assert 3 <= world.syw.token_requests - before <= 6
