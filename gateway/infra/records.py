@@ -181,13 +181,12 @@ class Records:
         retention_ms: int,
         suspect_ms: int,
     ) -> Claim:
-        keys_args = [fingerprint, owner, lease_ms, retention_ms, suspect_ms]
-        if self.topology.is_cluster:
-            reply = await self._run(_CLAIM, record, keys_args, fenced=True)
-        else:
-            reply = await self.topology.fenced(
-                _CLAIM.sha, _CLAIM.source, record, keys_args, extra_keys=[self.epoch_key]
-            )
+        args = [fingerprint, owner, lease_ms, retention_ms, suspect_ms]
+        # the epoch marker beside the record, except on Cluster (another slot)
+        marker = () if self.topology.is_cluster else (self.epoch_key,)
+        reply = await self.topology.fenced(
+            _CLAIM.sha, _CLAIM.source, record, args, extra_keys=marker
+        )
         state = reply[0].decode() if isinstance(reply[0], bytes) else str(reply[0])
         if state == "completed":
             response = StoredResponse(

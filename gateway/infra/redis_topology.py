@@ -108,9 +108,9 @@ class Topology:
         *,
         extra_keys: Sequence[str] = (),
     ) -> Any:
-        """Run a script on ``key`` (plus ``extra_keys``, same slot) and, when replicas must
-        acknowledge, ``WAIT`` on the same connection in the same round trip. Raises
-        :class:`NotReplicated` when too few did."""
+        """Run a script on ``key`` (plus ``extra_keys``: on Cluster only keys of its slot)
+        and, when replicas must acknowledge, ``WAIT`` on the same connection in the same
+        round trip. Raises :class:`NotReplicated` when too few did."""
         keys = [key, *extra_keys]
         if self.replica_acks <= 0:
             return await self.script(sha, source, keys, args)
@@ -218,11 +218,12 @@ class Topology:
         else:
             await self.client.ping()
             found["redis"] = "ok"
+        replication = None if self.is_cluster else await self.client.info("replication")
         if self.kind == "sentinel":
-            found["redis_sentinel"] = await self._sentinel_check()
-        if self.replica_acks > 0 and not self.is_cluster:
-            info = await self.client.info("replication")
-            have = int(info.get("connected_slaves", 0))
+            assert replication is not None
+            found["redis_sentinel"] = await self._sentinel_check(replication)
+        if self.replica_acks > 0 and replication is not None:
+            have = int(replication.get("connected_slaves", 0))
             found["replicas"] = (
                 "ok"
                 if have >= self.replica_acks
@@ -230,11 +231,11 @@ class Topology:
             )
         return found
 
-    async def _sentinel_check(self) -> str:
+    async def _sentinel_check(self, replication: dict[str, Any]) -> str:
         assert self.sentinel is not None
         assert self.master is not None
         mine = (await self.client.info("server")).get("run_id")
-        role = (await self.client.info("replication")).get("role")
+        role = replication.get("role")
         if role != "master":
             return f"connected to a {role}, not the master"
         for node in self.sentinel.sentinels:

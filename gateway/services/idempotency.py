@@ -51,6 +51,13 @@ SETTLE_LATER_SECONDS = 60.0
 SETTLE_LATER_PAUSE_SECONDS = 1.0
 
 
+def _count_failure(step: str, exc: RedisError) -> str:
+    """Count a record Redis could not make durable; the reason, for the log."""
+    reason = "not_replicated" if isinstance(exc, NotReplicated) else "unavailable"
+    metrics.child(metrics.IDEMPOTENCY_STORE, step, reason).inc()
+    return reason
+
+
 @dataclass(frozen=True)
 class Replay:
     """The key's first answer, to be sent again byte-for-byte."""
@@ -78,11 +85,6 @@ class Attempt:
         #: Redis lost data recently: this key may have been used before the loss
         self.suspect = suspect
         self.ended = False
-
-    @property
-    def check_first(self) -> bool:
-        """Look the write up upstream before sending it."""
-        return self.recovered or self.suspect
 
     @contextlib.asynccontextmanager
     async def held(self) -> AsyncIterator[None]:
@@ -138,8 +140,7 @@ class Attempt:
                     self.record, self.owner, response, svc.retention_ms
                 )
         except RedisError as exc:
-            reason = "not_replicated" if isinstance(exc, NotReplicated) else "unavailable"
-            metrics.child(metrics.IDEMPOTENCY_STORE, "settle", reason).inc()
+            _count_failure("settle", exc)
             return False
         if not kept:
             # another attempt took the key over (our lease ran out): it looked the write up
@@ -192,9 +193,7 @@ class IdempotencyService:
         except RedisError as exc:
             # Without a durable record exactly-once cannot be promised: fail closed, before
             # anything is sent upstream.
-            reason = "not_replicated" if isinstance(exc, NotReplicated) else "unavailable"
-            metrics.child(metrics.IDEMPOTENCY_STORE, "claim", reason).inc()
-            _log.warning("idempotency_claim_failed", reason=reason)
+            _log.warning("idempotency_claim_failed", reason=_count_failure("claim", exc))
             raise ServiceUnavailable(
                 "The gateway cannot record this write durably right now; nothing was sent. "
                 "Retry with the same Idempotency-Key.",
@@ -231,5 +230,4 @@ class IdempotencyService:
                     _log.error("idempotency_lease_lost")
                     return
             except RedisError as exc:
-                reason = "not_replicated" if isinstance(exc, NotReplicated) else "unavailable"
-                metrics.child(metrics.IDEMPOTENCY_STORE, "renew", reason).inc()
+                _count_failure("renew", exc)

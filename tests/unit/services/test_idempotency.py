@@ -17,6 +17,7 @@ from gateway.infra.records import Claim, StoredResponse
 from gateway.infra.redis_topology import NotReplicated, StoreError
 from gateway.services import idempotency
 from gateway.services.idempotency import Attempt, IdempotencyService, Replay
+from gateway.services.writes import WriteContext
 from gateway.settings import IdempotencySettings
 
 ANSWER = StoredResponse(status=201, headers={"content-type": "application/json"}, body=b"{}")
@@ -75,7 +76,8 @@ def test_a_new_key_is_an_attempt_with_the_configured_times() -> None:
     records = FakeRecords()
     attempt = begin(service(records, lease_seconds=7, retention_seconds=3600))
     assert isinstance(attempt, Attempt)
-    assert not attempt.check_first
+    assert not attempt.recovered
+    assert not attempt.suspect
     assert records.calls[0] == (
         "claim",
         {"lease_ms": 7000, "retention_ms": 3_600_000, "suspect_ms": 3_600_000},
@@ -92,7 +94,15 @@ def test_store_loss_checks_can_be_turned_off() -> None:
 def test_recovered_and_suspect_keys_are_looked_up_first(claim: Claim) -> None:
     attempt = begin(service(FakeRecords(claim)))
     assert isinstance(attempt, Attempt)
-    assert attempt.check_first
+    assert (attempt.recovered, attempt.suspect) == (claim.state == "recovered", claim.suspect)
+    # what api/idempotent.py hands the write service from the attempt
+    ctx = WriteContext(
+        client_id="client",
+        idempotency_key="k",
+        recovered=attempt.recovered,
+        suspect=attempt.suspect,
+    )
+    assert ctx.check_first
 
 
 def test_a_completed_key_is_replayed() -> None:
