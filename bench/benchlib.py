@@ -143,6 +143,16 @@ def _stat(pid: int) -> tuple[int, int, str]:
     return int(rest[1]), int(rest[2]), rest[0]
 
 
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of ``pid`` from /proc/<pid>/stat (0 when it is gone)."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = raw[raw.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def process_tree(root: int) -> list[int]:
     """``root`` and all its descendants (read from /proc)."""
     children: dict[int, list[int]] = {}

@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import subprocess
 import sys
 import tempfile
@@ -32,21 +31,9 @@ import redis
 from gateway.infra.embedded_redis import redis_server_binary
 from gateway.sandbox.world import DEMO_API_KEY, World
 
-from benchlib import free_port, process_tree
+from benchlib import cpu_seconds, free_port, process_tree
 
 HERE = Path(__file__).parent
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total / TICK
 
 
 def redis_server(root: Path, name: str, *extra: str) -> tuple[subprocess.Popen[bytes], int]:
@@ -174,11 +161,11 @@ def main() -> None:
         for _ in range(args.rounds):
             for acks, gateway in gateways.items():
                 pids = process_tree(gateway.process.pid)
-                before, stats = cpu_seconds(pids), commandstats(port)
+                before, stats = sum(map(cpu_seconds, pids)), commandstats(port)
                 started = time.monotonic()
                 ok = asyncio.run(earns(gateway.url, member, args.requests, args.concurrency))
                 totals[acks]["seconds"] += time.monotonic() - started
-                totals[acks]["cpu"] += cpu_seconds(pids) - before
+                totals[acks]["cpu"] += sum(map(cpu_seconds, pids)) - before
                 totals[acks]["ok"] += ok
                 delta = commandstats(port) - stats
                 for other in ("info", "replconf", "ping"):  # ours and the replica's

@@ -45,6 +45,7 @@ from benchlib import (
     Load,
     Processes,
     Result,
+    cpu_seconds,
     free_port,
     install_sigterm_as_interrupt,
     process_tree,
@@ -819,16 +820,6 @@ def profile_samples(path: Path) -> int:
         count = line.rpartition(" ")[2]
         total += int(count) if count.isdigit() else 0
     return total
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of ``pid`` from /proc/<pid>/stat."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0.0
-    fields = raw[raw.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def summarize_profile(path: Path, top: int = 25) -> str:

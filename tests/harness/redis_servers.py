@@ -89,36 +89,15 @@ class RedisProcess:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def _argv(self) -> list[str]:
+        # what a server and a sentinel share: their own port, loopback, files in self.dir
+        common = ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir)]
+        common += ["--logfile", str(self.dir / "log")]
         if self.sentinel:
             conf = self.dir / "sentinel.conf"
             if not conf.exists():
                 conf.write_text("\n".join(self.args) + "\n")
-            return [
-                REDIS_SENTINEL,
-                str(conf),
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(self.dir),
-                "--logfile",
-                str(self.dir / "log"),
-            ]
-        return [
-            self.binary,
-            "--port",
-            str(self.port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(self.dir),
-            "--save",
-            "",
-            "--logfile",
-            str(self.dir / "log"),
-            *self.args,
-        ]
+            return [REDIS_SENTINEL, str(conf), *common]
+        return [self.binary, *common, "--save", "", *self.args]
 
     def start(self, timeout: float = 10) -> RedisProcess:
         self.process = subprocess.Popen(self._argv(), stdout=subprocess.DEVNULL)
