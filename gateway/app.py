@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import signal
 from collections.abc import AsyncIterator
@@ -34,6 +36,7 @@ from gateway.services.aggregates import AggregateService
 from gateway.services.balances import BalanceService
 from gateway.services.idempotency import IdempotencyService
 from gateway.services.programs import ProgramDirectory
+from gateway.services.reconciler import Reconciler
 from gateway.services.writes import WriteService
 from gateway.settings import Settings
 
@@ -109,22 +112,34 @@ def create_litestar(
             _log.warning("redis_unavailable_at_start")
         directory = ProgramDirectory(settings, own_store)
         balances = BalanceService(own_store)
+        writes = WriteService(balances, settings.idempotency.reconcile)
+        idempotency = IdempotencyService(own_store.records, settings.idempotency)
         app.state.services = Services(
             settings=settings,
             store=own_store,
             directory=directory,
             balances=balances,
-            writes=WriteService(balances),
+            writes=writes,
             aggregates=AggregateService(settings.aggregates, directory, balances),
-            idempotency=IdempotencyService(own_store.records, settings.idempotency),
+            idempotency=idempotency,
             identity=MemberTokens(settings.identity) if settings.identity else None,
             embedded_store=settings.redis.url is None and store is None,
         )
         app.state.settings = settings
         app.state.directory = directory
+        reconciling = None
+        if settings.idempotency.reconcile.enabled:
+            reconciler = Reconciler(
+                idempotency, writes, directory.connectors, settings.idempotency.reconcile
+            )
+            reconciling = asyncio.get_running_loop().create_task(reconciler.run())
         try:
             yield
         finally:
+            if reconciling is not None:
+                reconciling.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reconciling
             await directory.aclose()
             if app.state.services.identity is not None:
                 await app.state.services.identity.aclose()

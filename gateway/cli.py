@@ -1,4 +1,4 @@
-"""``gateway`` command: serve, demo, openapi, check-config."""
+"""``gateway`` command: serve, demo, openapi, check-config, writes."""
 
 from __future__ import annotations
 
@@ -158,6 +158,13 @@ def cmd_check_config(args: argparse.Namespace) -> None:
     print(f"{path}: ok ({len(settings.programs)} programs, {len(settings.clients)} clients)")
 
 
+def cmd_writes(args: argparse.Namespace) -> None:
+    from gateway import cli_writes
+
+    settings = _load(_config_path(args))
+    sys.exit(cli_writes.run(settings, args))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="gateway", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -178,6 +185,9 @@ def main(argv: list[str] | None = None) -> None:
     check = sub.add_parser("check-config", help="validate a configuration file")
     check.add_argument("--config")
     check.set_defaults(func=cmd_check_config)
+    from gateway import cli_writes
+
+    cli_writes.add_parser(sub).set_defaults(func=cmd_writes)
     args = parser.parse_args(argv)
     args.func(args)
 

@@ -59,6 +59,26 @@ class LoggingSettings(_Section):
     output: str = "stdout"
 
 
+class ReconcileSettings(_Section):
+    """How unknown outcomes are settled without a retry (docs/operations.md)."""
+
+    #: run the background reconciler in every worker
+    enabled: bool = True
+    #: how long after an attempt that may have reached the provider a write found absent
+    #: is taken as never applied (a request still in flight there would have landed by
+    #: then); default: twice the operation's read timeout plus the connect timeout
+    settle_seconds: float | None = None
+    #: first look at an unknown after this; then twice as long each time, up to the max
+    first_check_seconds: float = 5.0
+    max_interval_seconds: float = 300.0
+    #: stop looking after this age (the unknown stays open and listed, for an operator);
+    #: default: 6 h, or half of ``retention_seconds`` when that is shorter
+    give_up_seconds: int | None = None
+    #: how often each worker asks the schedule for due records, and how many it takes
+    poll_seconds: float = 1.0
+    batch: int = 20
+
+
 class IdempotencySettings(_Section):
     retention_seconds: int = 86_400
     #: how long a running write holds its key without renewing it (it renews every third)
@@ -66,6 +86,12 @@ class IdempotencySettings(_Section):
     #: after Redis lost its data, look every write up upstream before sending it, for
     #: ``retention_seconds`` (a retry of a write acknowledged before the loss is then found)
     check_after_store_loss: bool = True
+    reconcile: ReconcileSettings = msgspec.field(default_factory=ReconcileSettings)
+
+    @property
+    def give_up_seconds(self) -> int:
+        configured = self.reconcile.give_up_seconds
+        return configured if configured is not None else min(21_600, self.retention_seconds // 2)
 
 
 class AggregateSettings(_Section):
@@ -339,6 +365,7 @@ def _check(settings: Settings) -> None:
         raise ConfigError("idempotency.retention_seconds: must be >= 60")
     if not 1 <= settings.idempotency.lease_seconds <= 300:
         raise ConfigError("idempotency.lease_seconds: between 1 and 300")
+    _check_reconcile(settings.idempotency)
     acks = settings.redis.replica_acks
     if acks != "auto" and not 0 <= acks <= 5:
         raise ConfigError("redis.replica_acks: 'auto' or between 0 and 5")
@@ -377,3 +404,21 @@ def _check(settings: Settings) -> None:
         raise ConfigError("aggregates.wallet_max_items: between 1 and 100")
     if settings.server.max_body_bytes < 1024:
         raise ConfigError("server.max_body_bytes: must be >= 1024")
+
+
+def _check_reconcile(idempotency: IdempotencySettings) -> None:
+    rec = idempotency.reconcile
+    if rec.settle_seconds is not None and not 0 <= rec.settle_seconds <= 3600:
+        raise ConfigError("idempotency.reconcile.settle_seconds: between 0 and 3600")
+    if not 0.1 <= rec.first_check_seconds <= rec.max_interval_seconds:
+        raise ConfigError(
+            "idempotency.reconcile: 0.1 <= first_check_seconds <= max_interval_seconds"
+        )
+    if rec.give_up_seconds is not None and not (
+        60 <= rec.give_up_seconds < idempotency.retention_seconds
+    ):
+        raise ConfigError(
+            "idempotency.reconcile.give_up_seconds: at least 60 and below retention_seconds"
+        )
+    if not 0.05 <= rec.poll_seconds <= 60 or not 1 <= rec.batch <= 1000:
+        raise ConfigError("idempotency.reconcile: poll_seconds 0.05-60, batch 1-1000")

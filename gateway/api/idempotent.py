@@ -1,16 +1,18 @@
 """The HTTP side of exactly-once writes: the ``Idempotency-Key``, the request fingerprint,
 the stored answer as a response.
 
-The policy (claim, lease, settle) is ``services/idempotency.py``. Here an error's
+The policy (claim, lease, settle) is ``services/idempotency.py`` and the write itself
+``services/writes.py`` (``perform``, shared with the reconciler). Here an error's
 ``outcome`` picks the ending: nothing sent -> the key is freed so a retry runs; a definite
 answer (success or a business refusal) -> stored and replayed byte-for-byte; an ambiguous
-outcome -> kept as *unknown*, answered 502, and looked up before anything is sent again.
+outcome -> kept as *unknown*, answered 502, and looked up before anything is sent again;
+unresolved (a recovered key still in question, nothing sent now) -> 502 with Retry-After.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+import math
 from typing import Any
 
 import msgspec
@@ -21,6 +23,8 @@ from litestar.exceptions import HTTPException
 from gateway.api.auth import caller_of, idempotency_key
 from gateway.api.problems import problem_bytes, translate
 from gateway.api.state import services
+from gateway.connectors.base import Connector
+from gateway.domain.commands import WriteJob
 from gateway.domain.errors import (
     GatewayError,
     IdempotencyKeyReused,
@@ -29,15 +33,14 @@ from gateway.domain.errors import (
 )
 from gateway.infra import context
 from gateway.infra.records import StoredResponse
-from gateway.services.idempotency import Attempt, Replay
+from gateway.services.idempotency import Attempt, IdempotencyService, Replay, success_response
 from gateway.services.writes import WriteContext
 
 _log = structlog.get_logger("gateway.idempotency")
 _any = msgspec.json.Decoder()
 REPLAY_HEADER = "Idempotent-Replayed"
-
-#: what a write returns: status, the response struct, extra headers (e.g. Location)
-Outcome = tuple[int, Any, dict[str, str]]
+#: a caller told to wait for an unknown outcome comes back at least this often
+MAX_RETRY_AFTER_SECONDS = 60
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
@@ -63,16 +66,21 @@ def _respond(stored: StoredResponse, *, replayed: bool) -> Response[bytes]:
 
 
 async def run_write(
-    request: Request[Any, Any, Any], write: Callable[[WriteContext], Awaitable[Outcome]]
+    request: Request[Any, Any, Any],
+    connector: Connector,
+    job: WriteJob,
+    pin: str | None = None,
 ) -> Response[Any]:
+    """Run one state-changing request exactly once (API.md "Writes are exactly-once")."""
     svc = services(request)
     caller = caller_of(request)
     key = idempotency_key(request)
     ctx = context.current()
     body = await request.body()
+    job = msgspec.structs.replace(job, client_id=caller.id, idempotency_key=key)
     try:
         begun = await svc.idempotency.begin(
-            caller.id, key, fingerprint(request.method, request.scope["path"], body)
+            caller.id, key, fingerprint(request.method, request.scope["path"], body), job
         )
     except GatewayError as exc:
         if ctx is not None and isinstance(exc, IdempotencyKeyReused | IdempotencyRequestInProgress):
@@ -90,39 +98,48 @@ async def run_write(
         idempotency_key=key,
         recovered=attempt.recovered,
         suspect=attempt.suspect,
+        quiet_ms=attempt.quiet_ms,
+        age_ms=attempt.age_ms,
     )
     async with attempt.held():
         try:
-            status, model, headers = await write(write_ctx)
+            status, model, headers = await svc.writes.perform(connector, job, write_ctx, pin)
         except Exception as exc:  # every failure must settle the record one way or another
-            return await _failed(attempt, exc)
-    stored = StoredResponse(
-        status=status,
-        headers={"content-type": "application/json", **headers},
-        body=msgspec.json.encode(model),
-    )
+            return await _failed(svc.idempotency, attempt, write_ctx, exc)
+    stored = success_response(status, model, headers)
     await attempt.settle(stored)
+    if attempt.recovered:
+        svc.idempotency.resolved(write_ctx.resolution or "found", attempt)
     return _respond(stored, replayed=False)
 
 
-async def _failed(attempt: Attempt, exc: Exception) -> Response[Any]:
+async def _failed(
+    idempotency: IdempotencyService, attempt: Attempt, ctx: WriteContext, exc: Exception
+) -> Response[Any]:
     error = translate(exc)
     if not isinstance(exc, GatewayError | HTTPException):
         # A defect of ours, possibly after the provider applied the write: keep the key
         # bound and let the next retry look the write up.
         _log.error("write_failed_unexpectedly", exc_type=type(exc).__name__)
-        stored = _stored(_as_unknown(error))
-        await attempt.unknown(stored)
-        return _respond(stored, replayed=False)
+        await attempt.unknown()
+        raise _as_unknown(error) from None
     if error.outcome == "not_sent":
         await attempt.not_sent()
         raise error from None
+    if error.outcome == "unresolved":
+        # the settle time still to run, if that is why; else when the reconciler looks next
+        wait_ms = int(error.headers.get("Retry-After", "0")) * 1000
+        delay = await attempt.unresolved(wait_ms)
+        seconds = math.ceil((wait_ms or delay) / 1000)
+        error.headers["Retry-After"] = str(min(max(1, seconds), MAX_RETRY_AFTER_SECONDS))
+        raise error from None
     if error.outcome == "ambiguous":
-        stored = _stored(_as_unknown(error))
-        await attempt.unknown(stored)
-        return _respond(stored, replayed=False)
+        await attempt.unknown()
+        raise _as_unknown(error) from None
     stored = _stored(error)
     await attempt.settle(stored)
+    if attempt.recovered:
+        idempotency.resolved("refused", attempt)
     return _respond(stored, replayed=False)
 
 
@@ -131,7 +148,8 @@ def _as_unknown(error: GatewayError) -> UpstreamOutcomeUnknown:
         return error
     return UpstreamOutcomeUnknown(
         "The provider may or may not have applied this write. Retry with the same "
-        "Idempotency-Key: the gateway will check before sending anything again.",
+        "Idempotency-Key (never a new one for this write): the gateway looks the write up "
+        "before sending anything again, on every retry and in the background.",
         upstream=error.upstream,
     )
 

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
-from gateway.api.idempotent import Outcome, run_write
+from gateway.api.idempotent import run_write
 from gateway.api.openapi import READ, REPLAYED, WRITE, problems
 from gateway.api.state import connector_for, services
 from gateway.connectors.base import MemberLookup, ProfileReader, require
-from gateway.domain.commands import EnrollRequest, MemberPatchRequest
+from gateway.domain.commands import EnrollRequest, MemberPatchRequest, WriteJob
 from gateway.domain.errors import FieldError, InvalidRequest, OperationNotSupported
 from gateway.domain.models import Member, MemberList
 from gateway.infra.logging import strip_secrets
-from gateway.services.writes import WriteContext
 
 IdempotencyKey = Annotated[
     str,
@@ -92,16 +90,9 @@ class MemberController(Controller):
         idempotency_key: IdempotencyKey,
         pin: MemberPin = None,
     ) -> Response[Member]:
-        svc = services(request)
         connector = connector_for(request, program)
-
-        async def write(ctx: WriteContext) -> Outcome:
-            member = await svc.writes.enroll(connector, data, ctx, pin)
-            member.provider_data = None
-            location = f"/v1/programs/{program}/members/{quote(member.member_id, safe='@')}"
-            return 201, member, {"Location": location}
-
-        return await run_write(request, write)
+        job = WriteJob(program=program, operation="enroll", enroll=data)
+        return await run_write(request, connector, job, pin)
 
     @get(
         "/", summary="Look members up by email, phone or card number", opt={"scope": "members:read"}

@@ -8,16 +8,15 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from gateway.api.idempotent import Outcome, run_write
+from gateway.api.idempotent import run_write
 from gateway.api.members import IdempotencyKey, Include, MemberPin, provider_data
 from gateway.api.openapi import CACHE_HEADERS, READ, REPLAYED, WRITE, problems
 from gateway.api.state import connector_for, services
 from gateway.connectors.base import ActivityReader, OfferReader, require
-from gateway.domain.commands import ActivityQuery, EarnRequest, RedemptionRequest
+from gateway.domain.commands import ActivityQuery, EarnRequest, RedemptionRequest, WriteJob
 from gateway.domain.errors import FieldError, InvalidRequest
 from gateway.domain.models import ActivityPage, Balance, OfferList, Redemption, Transaction
 from gateway.services.balances import BalanceRead
-from gateway.services.writes import WriteContext
 from gateway.settings import Scope
 
 
@@ -99,13 +98,9 @@ class PointsController(Controller):
         idempotency_key: IdempotencyKey,
         pin: MemberPin = None,
     ) -> Response[Transaction]:
-        svc = services(request)
         connector = connector_for(request, program)
-
-        async def write(ctx: WriteContext) -> Outcome:
-            return 201, await svc.writes.earn(connector, member_id, data, ctx, pin), {}
-
-        return await run_write(request, write)
+        job = WriteJob(program=program, operation="earn", member_id=member_id, earn=data)
+        return await run_write(request, connector, job, pin)
 
     @post(
         "/redemptions",
@@ -124,13 +119,9 @@ class PointsController(Controller):
         idempotency_key: IdempotencyKey,
         pin: MemberPin = None,
     ) -> Response[Redemption]:
-        svc = services(request)
         connector = connector_for(request, program)
-
-        async def write(ctx: WriteContext) -> Outcome:
-            return 201, await svc.writes.redeem(connector, member_id, data, ctx, pin), {}
-
-        return await run_write(request, write)
+        job = WriteJob(program=program, operation="redeem", member_id=member_id, redemption=data)
+        return await run_write(request, connector, job, pin)
 
     @post(
         "/redemptions/{redemption_id:str}/void",
@@ -148,13 +139,11 @@ class PointsController(Controller):
         redemption_id: FromPath[str],
         idempotency_key: IdempotencyKey,
     ) -> Response[Redemption]:
-        svc = services(request)
         connector = connector_for(request, program)
-
-        async def write(ctx: WriteContext) -> Outcome:
-            return 200, await svc.writes.void(connector, member_id, redemption_id, ctx), {}
-
-        return await run_write(request, write)
+        job = WriteJob(
+            program=program, operation="void", member_id=member_id, redemption_id=redemption_id
+        )
+        return await run_write(request, connector, job)
 
     @get(
         "/activity",

@@ -7,6 +7,7 @@ from :func:`capabilities_of`, so they cannot disagree.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, ClassVar, Protocol, TypeVar, cast, runtime_checkable
 
 import msgspec
@@ -35,6 +36,9 @@ class Connector:
     lookup_keys: ClassVar[tuple[str, ...]] = ()
     #: operations the provider de-duplicates by the token we send: a retry may simply re-send
     native_idempotency: ClassVar[frozenset[str]] = frozenset()
+    #: operations the provider refuses to apply twice (e.g. a second void of one
+    #: authorization): when not found upstream they are re-sent without a settle time
+    refuses_duplicates: ClassVar[frozenset[str]] = frozenset()
 
     @property
     def balance_cacheable(self) -> bool:
@@ -119,14 +123,32 @@ class HealthProbe(Protocol):
         """Return when the provider answers; raise a GatewayError when it does not."""
 
 
+# Locators find a write upstream by the reference the gateway sent, for an outcome that was
+# lost (services/writes.py). Each returns the write as the original success would have
+# answered when found, ``None`` when provably absent, and raises a GatewayError when the
+# provider cannot tell (unreachable, or a history that fits more than one reading).
+# ``since``: the history to search starts there (before the key's first attempt).
+
+
 @runtime_checkable
 class EarnLocator(Protocol):
-    """Finds an earn upstream by the reference the gateway sent (for ambiguous outcomes).
+    async def find_earn(
+        self, member_id: str, command: EarnCommand, *, since: dt.datetime
+    ) -> Transaction | None: ...
 
-    Returns the transaction when found, ``None`` when provably absent; raises when unsure.
-    """
 
-    async def find_earn(self, member_id: str, command: EarnCommand) -> Transaction | None: ...
+@runtime_checkable
+class RedemptionLocator(Protocol):
+    async def find_redemption(
+        self, member_id: str, command: RedeemCommand, *, since: dt.datetime
+    ) -> Redemption | None: ...
+
+
+@runtime_checkable
+class VoidLocator(Protocol):
+    async def find_void(
+        self, member_id: str, redemption_id: str, idempotency_token: str, *, since: dt.datetime
+    ) -> Redemption | None: ...
 
 
 @runtime_checkable

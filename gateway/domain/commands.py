@@ -7,7 +7,7 @@ edge reports violations as ``invalid_request`` with per-field errors.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -64,6 +64,27 @@ class RedeemCommand(msgspec.Struct, kw_only=True):
     point_type: str | None
     idempotency_token: str
     pin: str | None = None
+
+
+class WriteJob(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One state-changing request, as kept in its idempotency record: enough for the
+    reconciler to look the write up (and render its answer) with no request at hand.
+    Never a PIN or any other credential."""
+
+    client_id: str = ""
+    idempotency_key: str = ""
+    program: str
+    operation: Literal["enroll", "earn", "redeem", "void"]
+    member_id: str | None = None
+    redemption_id: str | None = None
+    enroll: EnrollRequest | None = None
+    earn: EarnRequest | None = None
+    redemption: RedemptionRequest | None = None
+
+    @property
+    def summary(self) -> str:
+        """``program/operation``: the bounded labels of the open-unknowns gauge."""
+        return f"{self.program}/{self.operation}"
 
 
 class ActivityQuery(msgspec.Struct, kw_only=True):

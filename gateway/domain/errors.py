@@ -5,7 +5,9 @@ RFC 9457 problems. ``outcome`` tells the idempotency layer what happened upstrea
 
 - ``"not_sent"``: nothing reached the provider, so the key is released and a retry runs;
 - ``"answered"``: the provider gave a definite answer, which is stored and replayed;
-- ``"ambiguous"``: the write may or may not have been applied.
+- ``"ambiguous"``: the write may or may not have been applied;
+- ``"unresolved"``: nothing was sent now, but an earlier attempt with the key is still in
+  question (its outcome could not be established yet): the key stays unknown.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any, ClassVar, Literal
 
 import msgspec
 
-Outcome = Literal["not_sent", "answered", "ambiguous"]
+Outcome = Literal["not_sent", "answered", "ambiguous", "unresolved"]
 
 
 class UpstreamDetail(msgspec.Struct, omit_defaults=True):

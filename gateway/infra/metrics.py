@@ -72,9 +72,27 @@ IDEMPOTENCY = Counter(
 IDEMPOTENCY_STORE = Counter(
     "loyalty_gateway_idempotency_record_failures_total",
     "Idempotency records Redis could not keep durably, by step (claim: the write was refused "
-    "with 503; settle: answered without it; renew) and reason (not_replicated: fewer replicas "
+    "with 503; settle: answered without it; renew; schedule: the reconcile schedule on "
+    "Cluster) and reason (not_replicated: fewer replicas "
     "acknowledged than redis.replica_acks; unavailable).",
     ["step", "reason"],
+    registry=REGISTRY,
+)
+UNKNOWN_OPEN = Gauge(
+    "loyalty_gateway_unknown_writes_open",
+    "Writes whose outcome is still unknown (kept, looked up by the reconciler), by program "
+    "and operation; read from Redis, the same in every worker.",
+    ["program", "operation"],
+    registry=REGISTRY,
+    multiprocess_mode="livemax",
+)
+UNKNOWN_RESOLVED = Counter(
+    "loyalty_gateway_unknown_writes_resolved_total",
+    "Unknown write outcomes ended, by program, operation, result (found: applied, stored; "
+    "absent: never applied, key freed or re-sent; refused: the provider refused it; "
+    "gave_up: still unknown after idempotency.reconcile.give_up_seconds; applied / "
+    "not_applied: settled by an operator) and via (retry, reconciler, operator).",
+    ["program", "operation", "result", "via"],
     registry=REGISTRY,
 )
 CIRCUIT_STATE = Gauge(

@@ -1,14 +1,11 @@
 """Idempotency records on Redis: the storage primitives under services/idempotency.py.
 
-One hash per (client, key), with a hash tag so each script touches one slot (Redis Cluster).
-Fields: ``state`` (``in_progress`` | ``completed`` | ``unknown``), ``fp`` (request
-fingerprint), ``owner`` (the attempt holding it), ``lease_until`` (server ms), ``claimed``
-(``new`` | ``recovered``, what the owner was told), and for a settled record ``status``,
-``headers``, ``body`` (the answer replayed byte-for-byte).
+One hash per (client, key), with a hash tag so each script touches one slot (Redis Cluster);
+its fields and the scripts are in ``record_scripts.py``.
 
-The claim and the settle are *fenced* (see redis_topology.py): they count only once the
-required replicas acknowledged them. Releasing a key is not: losing a release only delays a
-retry until the lease expires.
+The claim, the takeover, the settle and the lease renewal are *fenced* (see
+redis_topology.py): they count only once the required replicas acknowledged them. Releasing
+a key is not: losing a release only delays a retry until the lease expires.
 
 *Store loss.* On a single server or Sentinel the claim script also reads an epoch marker.
 When the marker is missing, Redis lost its data (restarted empty, flushed) while gateways
@@ -17,18 +14,29 @@ the provider already applied. The script then sets the marker to the time of the
 for ``suspect_ms`` after it a new claim comes back marked ``suspect``: the write service
 looks the write up upstream before sending it. A gateway starting against a Redis without
 the marker writes it as 0 (nothing to suspect): a first start is not a loss.
+
+*The reconcile schedule* (``due`` and ``unknown``, see record_scripts.py) is advisory: it
+tells the reconciler where to look. On Cluster its updates run beside the record scripts
+and a failed one is logged and counted, never fatal: a caller's retry still resolves the key.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from collections.abc import Awaitable
 from typing import Any, Literal
 
 import msgspec
+import structlog
 
+from gateway.infra import metrics
+from gateway.infra import record_scripts as lua
 from gateway.infra.redis_topology import Topology, guarded
 
 ClaimState = Literal["new", "recovered", "completed", "in_progress", "conflict"]
+TakeState = Literal["gone", "completed", "busy", "taken"]
+_log = structlog.get_logger("gateway.idempotency")
 
 
 class StoredResponse(msgspec.Struct):
@@ -39,105 +47,49 @@ class StoredResponse(msgspec.Struct):
     body: bytes
 
 
-class Claim(msgspec.Struct):
+#: what an unknown record holds in place of an answer (it is never replayed)
+UNKNOWN_PLACEHOLDER = StoredResponse(status=502, headers={}, body=b"")
+
+
+class Claim(msgspec.Struct, kw_only=True):
     state: ClaimState
     response: StoredResponse | None = None
     #: the store may have lost this key's earlier record (see the module docstring)
     suspect: bool = False
     #: for ``in_progress``: how long the current holder's lease still runs
     lease_left_ms: int = 0
+    #: for ``recovered``: time since an earlier attempt that may have sent last ended
+    quiet_ms: int = 0
+    #: for ``recovered``: time since the key was first claimed
+    age_ms: int = 0
+    #: for ``recovered``: lookups of this key's outcome so far
+    checks: int = 0
 
 
-class _Script:
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
+class Taken(msgspec.Struct, kw_only=True):
+    """What :meth:`Records.take` found; for ``taken`` the record is now held by the owner."""
+
+    state: TakeState
+    lease_left_ms: int = 0
+    quiet_ms: int = 0
+    age_ms: int = 0
+    checks: int = 0
+    job: bytes = b""
 
 
-_NOW = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-"""
+class OpenUnknown(msgspec.Struct, kw_only=True):
+    """One open unknown, as ``gateway writes unknown`` lists it."""
 
-# KEYS[1] record[, KEYS[2] epoch marker]; ARGV fingerprint, owner, lease_ms, retention_ms,
-# suspect_ms. Server time (TIME) decides expiry so gateways with skewed clocks agree.
-_CLAIM = _Script(
-    _NOW
-    + """
-local suspect = 0
-if #KEYS > 1 then
-  local since = redis.call('GET', KEYS[2])
-  if not since then
-    redis.call('SET', KEYS[2], now)
-    since = now
-  end
-  since = tonumber(since)
-  if since > 0 and now - since < tonumber(ARGV[5]) then suspect = 1 end
-end
-local rec = redis.call('HMGET', KEYS[1], 'state', 'fp', 'lease_until', 'owner', 'claimed')
-if not rec[1] then
-  redis.call('HSET', KEYS[1], 'state', 'in_progress', 'fp', ARGV[1], 'owner', ARGV[2],
-             'lease_until', now + tonumber(ARGV[3]), 'claimed', 'new')
-  redis.call('PEXPIRE', KEYS[1], ARGV[4])
-  return {'new', suspect}
-end
--- this very attempt, sent again after a lost connection: the same answer as the first time
-if rec[4] == ARGV[2] then return {rec[5], suspect} end
-if rec[2] ~= ARGV[1] then return {'conflict'} end
-if rec[1] == 'completed' then
-  local r = redis.call('HMGET', KEYS[1], 'status', 'headers', 'body')
-  return {'completed', r[1], r[2], r[3]}
-end
-local left = tonumber(rec[3]) - now
-if left > 0 then return {'in_progress', left} end
--- An expired lease (crashed worker) or an unknown outcome: this caller takes over and
--- must find out what happened upstream before sending anything again.
-redis.call('HSET', KEYS[1], 'state', 'in_progress', 'owner', ARGV[2],
-           'lease_until', now + tonumber(ARGV[3]), 'claimed', 'recovered')
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return {'recovered', suspect}
-"""
-)
+    record: str
+    summary: str
+    state: str | None
+    job: bytes
+    first_at_ms: int | None
+    last_at_ms: int | None
+    last_check_ms: int | None
+    checks: int
+    next_check_ms: int | None
 
-# KEYS[1]; ARGV owner, lease_ms
-_RENEW = _Script(
-    _NOW
-    + """
-local rec = redis.call('HMGET', KEYS[1], 'owner', 'state')
-if rec[1] ~= ARGV[1] or rec[2] ~= 'in_progress' then return 0 end
-redis.call('HSET', KEYS[1], 'lease_until', now + tonumber(ARGV[2]))
-return 1
-"""
-)
-
-# KEYS[1]; ARGV owner, state, status, headers, body, retention_ms
-_FINISH = _Script(
-    """
-if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'state', ARGV[2], 'status', ARGV[3], 'headers', ARGV[4],
-           'body', ARGV[5], 'lease_until', 0)
-redis.call('PEXPIRE', KEYS[1], ARGV[6])
-return 1
-"""
-)
-
-# KEYS[1]; ARGV owner. A new claim whose write was never sent: forget the key.
-_RELEASE = _Script(
-    """
-if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
-return redis.call('DEL', KEYS[1])
-"""
-)
-
-# KEYS[1]; ARGV owner. A recovered claim that sent nothing this time: give the key back
-# as it was (an earlier attempt may still have reached the provider), free at once.
-_YIELD = _Script(
-    """
-if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'lease_until', 0)
-return 1
-"""
-)
 
 _headers = msgspec.json.Decoder(dict[str, str])
 _encode = msgspec.json.encode
@@ -148,21 +100,56 @@ def digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
 class Records:
-    """The idempotency records of one key prefix."""
+    """The idempotency records of one key prefix, and their reconcile schedule."""
 
     def __init__(self, topology: Topology, prefix: str = "lg") -> None:
         self.topology = topology
         self.prefix = prefix
         self.epoch_key = f"{prefix}:epoch"
+        # one hash tag: both live in one slot, so SIDE can touch them together on Cluster
+        self.due_key = f"{prefix}:{{reconcile}}:due"
+        self.unknown_key = f"{prefix}:{{reconcile}}:unknown"
 
     def key(self, client_id: str, idempotency_key: str) -> str:
         return f"{self.prefix}:idem:{{{digest(client_id + chr(0) + idempotency_key)}}}"
 
-    async def _run(self, script: _Script, key: str, args: list[Any], *, fenced: bool) -> Any:
-        if fenced:
-            return await self.topology.fenced(script.sha, script.source, key, args)
-        return await self.topology.script(script.sha, script.source, [key], args)
+    @property
+    def _inline(self) -> tuple[str, ...]:
+        """The schedule keys a record script updates itself (not on Cluster: other slot)."""
+        return () if self.topology.is_cluster else (self.due_key, self.unknown_key)
+
+    async def _with_side(
+        self, call: Awaitable[Any], record: str, op: str, delay_ms: int = 0, summary: str = ""
+    ) -> Any:
+        """On Cluster, the schedule update beside the record script (same round trip)."""
+        if not self.topology.is_cluster:
+            return await call
+        side: Awaitable[Any] = self.topology.script(
+            lua.SIDE.sha,
+            lua.SIDE.source,
+            [self.due_key, self.unknown_key],
+            [record, op, delay_ms, summary],
+        )
+        both: tuple[Any, Any] = await asyncio.gather(call, side, return_exceptions=True)
+        reply, side_result = both
+        if isinstance(side_result, BaseException):
+            metrics.child(metrics.IDEMPOTENCY_STORE, "schedule", "unavailable").inc()
+            _log.warning("reconcile_schedule_failed", op=op, error=type(side_result).__name__)
+        if isinstance(reply, BaseException):
+            raise reply
+        return reply
 
     @guarded
     async def mark_fresh(self) -> None:
@@ -180,14 +167,14 @@ class Records:
         lease_ms: int,
         retention_ms: int,
         suspect_ms: int,
+        job: bytes = b"",
     ) -> Claim:
-        args = [fingerprint, owner, lease_ms, retention_ms, suspect_ms]
-        # the epoch marker beside the record, except on Cluster (another slot)
-        marker = () if self.topology.is_cluster else (self.epoch_key,)
-        reply = await self.topology.fenced(
-            _CLAIM.sha, _CLAIM.source, record, args, extra_keys=marker
-        )
-        state = reply[0].decode() if isinstance(reply[0], bytes) else str(reply[0])
+        args = [fingerprint, owner, lease_ms, retention_ms, suspect_ms, job]
+        # the epoch marker and the schedule beside the record, except on Cluster
+        extra = () if self.topology.is_cluster else (self.epoch_key, *self._inline)
+        call = self.topology.fenced(lua.CLAIM.sha, lua.CLAIM.source, record, args, extra_keys=extra)
+        reply = await self._with_side(call, record, "claim", lease_ms)
+        state = _text(reply[0])
         if state == "completed":
             response = StoredResponse(
                 status=int(reply[1]), headers=_headers.decode(reply[2]), body=reply[3]
@@ -198,24 +185,59 @@ class Records:
         if state == "conflict":
             return Claim(state="conflict")
         suspect = len(reply) > 1 and int(reply[1]) == 1
-        return Claim(state="recovered" if state == "recovered" else "new", suspect=suspect)
+        if state == "recovered":
+            quiet, age, checks = (int(v) for v in reply[2:5])
+            return Claim(
+                state="recovered", suspect=suspect, quiet_ms=quiet, age_ms=age, checks=checks
+            )
+        return Claim(state="new", suspect=suspect)
+
+    async def take(self, record: str, owner: str, lease_ms: int) -> Taken:
+        """Hold a record without a request (the reconciler, an operator's settle)."""
+        reply = await self.topology.fenced(lua.TAKE.sha, lua.TAKE.source, record, [owner, lease_ms])
+        state = _text(reply[0])
+        if state == "busy":
+            return Taken(state="busy", lease_left_ms=int(reply[1]))
+        if state == "taken":
+            job = reply[4] if isinstance(reply[4], bytes) else str(reply[4]).encode()
+            return Taken(
+                state="taken",
+                quiet_ms=int(reply[1]),
+                age_ms=int(reply[2]),
+                checks=int(reply[3]),
+                job=job,
+            )
+        return Taken(state="gone" if state == "gone" else "completed")
 
     async def renew(self, record: str, owner: str, lease_ms: int) -> bool:
-        return bool(await self._run(_RENEW, record, [owner, lease_ms], fenced=True))
+        reply = await self.topology.fenced(
+            lua.RENEW.sha, lua.RENEW.source, record, [owner, lease_ms]
+        )
+        return bool(reply)
 
     async def complete(
         self, record: str, owner: str, response: StoredResponse, retention_ms: int
     ) -> bool:
-        return await self._finish(record, owner, "completed", response, retention_ms)
+        # On Cluster the schedule entry is left for the reconciler to drop (it finds the
+        # record completed): nothing more on the request's path.
+        return bool(await self._finish(record, owner, "completed", response, retention_ms))
 
     async def mark_unknown(
-        self, record: str, owner: str, response: StoredResponse, retention_ms: int
+        self, record: str, owner: str, response: StoredResponse, delay_ms: int, summary: str
     ) -> bool:
-        return await self._finish(record, owner, "unknown", response, retention_ms)
+        call = self._finish(record, owner, "unknown", response, 0, delay_ms, summary)
+        return bool(await self._with_side(call, record, "unknown", delay_ms, summary))
 
     async def _finish(
-        self, record: str, owner: str, state: str, response: StoredResponse, retention_ms: int
-    ) -> bool:
+        self,
+        record: str,
+        owner: str,
+        state: str,
+        response: StoredResponse,
+        retention_ms: int,
+        delay_ms: int = 0,
+        summary: str = "",
+    ) -> Any:
         args = [
             owner,
             state,
@@ -223,11 +245,79 @@ class Records:
             _encode(response.headers),
             response.body,
             retention_ms,
+            delay_ms,
+            summary,
         ]
-        return bool(await self._run(_FINISH, record, args, fenced=True))
+        return await self.topology.fenced(
+            lua.FINISH.sha, lua.FINISH.source, record, args, extra_keys=self._inline
+        )
+
+    async def unresolved(
+        self, record: str, owner: str, delay_ms: int, summary: str, *, checked: bool
+    ) -> bool:
+        """Back to unknown as it was, the next look after ``delay_ms`` (negative: never)."""
+        args = [owner, delay_ms, summary, 1 if checked else 0]
+        call = self.topology.fenced(
+            lua.UNRESOLVED.sha, lua.UNRESOLVED.source, record, args, extra_keys=self._inline
+        )
+        return bool(await self._with_side(call, record, "unknown", delay_ms, summary))
 
     async def release(self, record: str, owner: str) -> bool:
-        return bool(await self._run(_RELEASE, record, [owner], fenced=False))
+        call = self.topology.script(
+            lua.RELEASE.sha, lua.RELEASE.source, [record, *self._inline], [owner]
+        )
+        return bool(await self._with_side(call, record, "done"))
 
-    async def give_back(self, record: str, owner: str) -> bool:
-        return bool(await self._run(_YIELD, record, [owner], fenced=False))
+    # -- the schedule ---------------------------------------------------------------------
+    async def due(self, limit: int, hold_ms: int) -> list[str]:
+        """Up to ``limit`` records to look at now, each held back ``hold_ms`` from others."""
+        reply = await self.topology.script(
+            lua.DUE.sha, lua.DUE.source, [self.due_key], [limit, hold_ms]
+        )
+        return [_text(item) for item in reply]
+
+    async def forget(self, record: str) -> None:
+        """Drop a schedule entry whose record is settled or gone."""
+        await self.topology.script(
+            lua.SIDE.sha,
+            lua.SIDE.source,
+            [self.due_key, self.unknown_key],
+            [record, "done", 0, ""],
+        )
+
+    @guarded
+    async def open_summaries(self) -> list[str]:
+        """``program/operation`` of every open unknown (for the gauge)."""
+        values = await self.topology.client.hvals(self.unknown_key)
+        return [_text(v) for v in values]
+
+    @guarded
+    async def open_unknowns(self) -> list[OpenUnknown]:
+        client = self.topology.client
+        index = await client.hgetall(self.unknown_key)
+        found = []
+        for raw_record, raw_summary in sorted(index.items()):
+            record = _text(raw_record)
+            fields = await client.hmget(
+                record, "state", "job", "first_at", "last_at", "last_check", "checks"
+            )
+            score = await client.zscore(self.due_key, record)
+            found.append(
+                OpenUnknown(
+                    record=record,
+                    summary=_text(raw_summary),
+                    state=_text(fields[0]) if fields[0] is not None else None,
+                    job=fields[1] or b"",
+                    first_at_ms=_int(fields[2]),
+                    last_at_ms=_int(fields[3]),
+                    last_check_ms=_int(fields[4]),
+                    checks=_int(fields[5]) or 0,
+                    next_check_ms=None if score is None or score >= lua.NEVER else int(score),
+                )
+            )
+        return found
+
+    @guarded
+    async def server_time_ms(self) -> int:
+        seconds, micros = await self.topology.client.time()
+        return int(seconds) * 1000 + int(micros) // 1000

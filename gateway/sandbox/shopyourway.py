@@ -287,6 +287,9 @@ class SYWState:
         #: False -> every Rewards call answers APPLICATION_NOT_PERMITTED
         self.application_permitted = True
         self.points_per_cent = 10
+        #: the document's activity rows carry no AuthorizationCode; True adds it as a
+        #: ``TransactionAttributes`` entry (some deployments do: the gateway reads both)
+        self.activity_shows_authorization_code = False
         #: offer ids PostExternalBonus accepts (else status "2" OfferId is not activated)
         self.bonus_offer_ids: set[str] = {"GATEWAY_BONUS"}
         #: what GetApplicableOffers lists (``OffersSet.ApplicableOffer`` items)
@@ -431,6 +434,10 @@ def _auth_code(state: SYWState) -> str:
         code = "".join(secrets.choice(alphabet) for _ in range(8))
         if not any(code in m.authorizations for m in state.members.values()):
             return code
+
+
+def _code_attribute(state: SYWState, code: str) -> dict[str, str] | None:
+    return {"authorizationCode": code} if state.activity_shows_authorization_code else None
 
 
 def _member_by(state: SYWState, number: str, identifier: str) -> Member | None:
@@ -1378,7 +1385,7 @@ def process_redemption(state: SYWState, body: dict[str, Any], started: float) ->
                 order_id=f["OrderId"],
                 store=f["OrderStoreNumber"],
                 register=f["RegisterNumber"],
-                attributes={"authorizationCode": code},
+                attributes=_code_attribute(state, code),
             )
         )
         state.ledger.append(
@@ -1413,7 +1420,7 @@ def process_redemption(state: SYWState, body: dict[str, Any], started: float) ->
                 store=f["OrderStoreNumber"],
                 register=f["RegisterNumber"],
                 reason_code="VOID",
-                attributes={"authorizationCode": code},
+                attributes=_code_attribute(state, code),
             )
         )
         state.ledger.append(

@@ -170,8 +170,12 @@ class World:
         part_deadline_seconds: float = 2.0,
         redis_data_dir: str | None = None,
         replica_acks: int | str = "auto",
+        reconcile: str | None = None,
     ) -> str:
         """A gateway configuration for this world, in the documented file format.
+
+        ``reconcile``: an ``idempotency.reconcile`` mapping in YAML flow style, e.g.
+        ``{settle_seconds: 1, first_check_seconds: 0.2}`` (default: the documented one).
 
         Without ``redis_url`` the gateway uses its embedded Redis: kept in
         ``redis_data_dir`` when given, else not persisted at all (the simulators start
@@ -195,7 +199,7 @@ logging:
   output: {self.log_output}
 idempotency:
   lease_seconds: {lease_seconds}
-aggregates:
+{f"  reconcile: {reconcile}{chr(10)}" if reconcile else ""}aggregates:
   part_deadline_seconds: {part_deadline_seconds}
 identity:
   issuer: {identity.ISSUER}

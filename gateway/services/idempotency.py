@@ -11,9 +11,13 @@ without a request share it.
 - While the write runs, :meth:`Attempt.held` renews the lease every third of it, so the
   lease can be short: a crashed worker's key is free again within ``lease_seconds``.
 - The attempt ends in exactly one of: :meth:`~Attempt.settle` (a definite answer, stored and
-  replayed), :meth:`~Attempt.unknown` (the provider may have applied it: kept, and looked up
-  before anything is sent again), :meth:`~Attempt.not_sent` (nothing reached the provider:
-  the key is freed for the retry).
+  replayed), :meth:`~Attempt.unknown` (the provider may have applied it: kept, scheduled for
+  the reconciler, and looked up before anything is sent again), :meth:`~Attempt.unresolved`
+  (a recovered key whose earlier attempt is still in question; nothing sent now),
+  :meth:`~Attempt.not_sent` / :meth:`~Attempt.absent` (nothing of this key reached the
+  provider: the key is freed for the retry).
+- :meth:`IdempotencyService.take` gives the reconciler (no request, no fingerprint) the same
+  kind of :class:`Attempt` on a scheduled record.
 """
 
 from __future__ import annotations
@@ -26,16 +30,18 @@ from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import structlog
 from redis.exceptions import RedisError
 
+from gateway.domain.commands import WriteJob
 from gateway.domain.errors import (
     IdempotencyKeyReused,
     IdempotencyRequestInProgress,
     ServiceUnavailable,
 )
 from gateway.infra import metrics
-from gateway.infra.records import Records, StoredResponse
+from gateway.infra.records import UNKNOWN_PLACEHOLDER, Records, StoredResponse, Taken
 from gateway.infra.redis_topology import NotReplicated
 from gateway.settings import IdempotencySettings
 
@@ -58,6 +64,28 @@ def _count_failure(step: str, exc: RedisError) -> str:
     return reason
 
 
+_encode = msgspec.json.encode
+_jobs = msgspec.json.Decoder(WriteJob)
+
+
+def success_response(status: int, model: Any, headers: dict[str, str]) -> StoredResponse:
+    """A write's success as stored and sent: the request's route and the reconciler render
+    it the same way, so a replay is the same bytes whoever settled the key."""
+    return StoredResponse(
+        status=status,
+        headers={"content-type": "application/json", **headers},
+        body=_encode(model),
+    )
+
+
+def decode_job(raw: bytes) -> WriteJob | None:
+    """A record's job, or None (a record from before jobs were kept, or damaged)."""
+    try:
+        return _jobs.decode(raw) if raw else None
+    except msgspec.DecodeError:
+        return None
+
+
 @dataclass(frozen=True)
 class Replay:
     """The key's first answer, to be sent again byte-for-byte."""
@@ -74,16 +102,29 @@ class Attempt:
         record: str,
         owner: str,
         *,
+        summary: str,
         recovered: bool,
-        suspect: bool,
+        suspect: bool = False,
+        quiet_ms: int = 0,
+        age_ms: int = 0,
+        checks: int = 0,
     ) -> None:
         self._service = service
         self.record = record
         self.owner = owner
+        #: ``program/operation`` of the write (the open-unknowns gauge)
+        self.summary = summary
         #: an earlier attempt with this key may have reached the provider
         self.recovered = recovered
         #: Redis lost data recently: this key may have been used before the loss
         self.suspect = suspect
+        #: for a recovered key: time since an attempt that may have sent last ended
+        self.quiet_ms = quiet_ms
+        #: for a recovered key: time since the key was first claimed
+        self.age_ms = age_ms
+        self.checks = checks
+        #: who holds the key: ``retry`` (a caller's request), ``reconciler``, ``operator``
+        self.via = "retry"
         self.ended = False
 
     @contextlib.asynccontextmanager
@@ -100,20 +141,48 @@ class Attempt:
     async def settle(self, response: StoredResponse) -> None:
         await self._end("completed", response)
 
-    async def unknown(self, response: StoredResponse) -> None:
+    async def unknown(self) -> None:
+        """This attempt may have reached the provider and its outcome is not known: keep
+        the key, and have the reconciler look at it after the first interval."""
         metrics.child(metrics.IDEMPOTENCY, "unknown").inc()
-        await self._end("unknown", response)
+        await self._end("unknown", UNKNOWN_PLACEHOLDER)
+
+    async def unresolved(self, at_least_ms: int = 0, *, checked: bool = True) -> int:
+        """A recovered key whose earlier attempt is still in question; nothing was sent
+        now. Returns when to look again (ms; -1: the reconciler gave up on it)."""
+        self.ended = True
+        svc = self._service
+        delay = svc.next_check_ms(self.checks, self.age_ms, at_least_ms)
+        if delay < 0:
+            if self.via == "reconciler":  # the one place a record is parked: counted once
+                svc.resolved("gave_up", self)
+            else:  # a caller's retry leaves parking (and its count) to the reconciler
+                delay = svc.max_interval_ms
+        try:
+            await svc.records.unresolved(
+                self.record, self.owner, delay, self.summary, checked=checked
+            )
+        except RedisError as exc:  # the lease runs out and the key is taken over again
+            _count_failure("settle", exc)
+        return delay
+
+    async def absent(self) -> None:
+        """An unknown proven never applied: free the key, so the caller's retry sends it."""
+        self.ended = True
+        try:
+            await self._service.records.release(self.record, self.owner)
+        except RedisError as exc:  # the lease runs out; the next look finds it absent again
+            _count_failure("settle", exc)
 
     async def not_sent(self) -> None:
         """Nothing reached the provider in this attempt: free the key for the retry. A
-        recovered key is given back as it was (the earlier attempt is still in question)."""
+        recovered key stays unknown (the earlier attempt is still in question)."""
+        if self.recovered:
+            await self.unresolved(checked=False)
+            return
         self.ended = True
-        records = self._service.records
         try:
-            if self.recovered:
-                await records.give_back(self.record, self.owner)
-            else:
-                await records.release(self.record, self.owner)
+            await self._service.records.release(self.record, self.owner)
         except RedisError as exc:  # the lease expires by itself
             _log.warning("idempotency_release_failed", error=type(exc).__name__)
 
@@ -137,7 +206,7 @@ class Attempt:
                 )
             else:
                 kept = await svc.records.mark_unknown(
-                    self.record, self.owner, response, svc.retention_ms
+                    self.record, self.owner, response, svc.first_check_ms, self.summary
                 )
         except RedisError as exc:
             _count_failure("settle", exc)
@@ -167,6 +236,10 @@ class IdempotencyService:
         self.retention_ms = settings.retention_seconds * 1000
         self.lease_ms = settings.lease_seconds * 1000
         self.suspect_ms = self.retention_ms if settings.check_after_store_loss else 0
+        reconcile = settings.reconcile
+        self.first_check_ms = int(reconcile.first_check_seconds * 1000)
+        self.max_interval_ms = int(reconcile.max_interval_seconds * 1000)
+        self.give_up_ms = settings.give_up_seconds * 1000
         self._background: set[asyncio.Task[None]] = set()
 
     def _later(self, work: Coroutine[Any, Any, None]) -> None:
@@ -178,7 +251,32 @@ class IdempotencyService:
     def record_key(self, client_id: str, key: str) -> str:
         return self.records.key(client_id, key)
 
-    async def begin(self, client_id: str, key: str, fingerprint: str) -> Replay | Attempt:
+    def next_check_ms(self, checks: int, age_ms: int, at_least_ms: int = 0) -> int:
+        """Exponential back-off from the first interval to the max; -1 once the unknown is
+        older than the give-up age (it stays open, for an operator)."""
+        if age_ms >= self.give_up_ms:
+            return -1
+        delay: int = min(self.max_interval_ms, self.first_check_ms << min(checks, 30))
+        return max(delay, at_least_ms)
+
+    def resolved(self, result: str, attempt: Attempt) -> None:
+        """Count and log how an unknown outcome ended (one line per resolution)."""
+        program, _, operation = attempt.summary.partition("/")
+        metrics.child(metrics.UNKNOWN_RESOLVED, program, operation, result, attempt.via).inc()
+        log = _log.error if result == "gave_up" else _log.info
+        log(
+            "unknown_write_resolved",
+            result=result,
+            via=attempt.via,
+            program=program,
+            operation=operation,
+            age_s=round(attempt.age_ms / 1000, 1),
+            checks=attempt.checks,
+        )
+
+    async def begin(
+        self, client_id: str, key: str, fingerprint: str, job: WriteJob
+    ) -> Replay | Attempt:
         record = self.records.key(client_id, key)
         owner = uuid.uuid4().hex
         try:
@@ -189,6 +287,7 @@ class IdempotencyService:
                 lease_ms=self.lease_ms,
                 retention_ms=self.retention_ms,
                 suspect_ms=self.suspect_ms,
+                job=_encode(job),
             )
         except RedisError as exc:
             # Without a durable record exactly-once cannot be promised: fail closed, before
@@ -217,8 +316,37 @@ class IdempotencyService:
         if claim.state == "completed" and claim.response is not None:
             return Replay(claim.response)
         return Attempt(
-            self, record, owner, recovered=claim.state == "recovered", suspect=claim.suspect
+            self,
+            record,
+            owner,
+            summary=job.summary,
+            recovered=claim.state == "recovered",
+            suspect=claim.suspect,
+            quiet_ms=claim.quiet_ms,
+            age_ms=claim.age_ms,
+            checks=claim.checks,
         )
+
+    async def take(self, record: str, via: str) -> tuple[Taken, Attempt | None, WriteJob | None]:
+        """Hold a scheduled record without a request (``via``: reconciler or operator).
+        Raises ``RedisError`` when Redis cannot make the takeover durable."""
+        owner = uuid.uuid4().hex
+        taken = await self.records.take(record, owner, self.lease_ms)
+        if taken.state != "taken":
+            return taken, None, None
+        job = decode_job(taken.job)
+        attempt = Attempt(
+            self,
+            record,
+            owner,
+            summary=job.summary if job else "unknown/unknown",
+            recovered=True,
+            quiet_ms=taken.quiet_ms,
+            age_ms=taken.age_ms,
+            checks=taken.checks,
+        )
+        attempt.via = via
+        return taken, attempt, job
 
     async def _renew_until_cancelled(self, attempt: Attempt) -> None:
         interval = self.lease_ms / 3000

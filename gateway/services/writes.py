@@ -1,16 +1,31 @@
 """Use cases that change a member: enroll, update, earn, redeem, void.
 
-Each write drops the member's cached balance. When the idempotency layer hands over a
-*recovered* attempt (an earlier attempt with the same key may have reached the provider),
-the write is first looked for upstream; it is re-sent only when provably absent or when the
-provider de-duplicates natively, and otherwise answered with ``upstream_outcome_unknown``.
+Each write drops the member's cached balance. :meth:`WriteService.perform` runs one
+:class:`~gateway.domain.commands.WriteJob` and renders its success; the HTTP route and the
+reconciler both go through it, so a write found later answers exactly as the first would.
+
+When the idempotency layer hands over a *recovered* attempt (an earlier attempt with the
+same key may have reached the provider), the write is first looked for upstream by the
+reference the gateway sent (:func:`_look_up`):
+
+- found: that is the answer (stored and replayed from then on);
+- absent, and the earlier attempt ended at least the *settle time* ago (a request still in
+  flight at the provider would have landed by then): re-sent once, or for the reconciler,
+  the key is freed (:class:`ProvablyAbsent`) so the caller's retry sends it;
+- absent too recently, or the provider cannot tell: still unknown, nothing sent.
+
+Providers that de-duplicate by the token we send (IRT's ``idempotencyKey``) are simply
+re-sent: they answer the original outcome or apply the write once.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import math
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
+from urllib.parse import quote
 
 import msgspec
 
@@ -22,7 +37,9 @@ from gateway.connectors.base import (
     PointsEarner,
     PointsRedeemer,
     ProfileUpdater,
+    RedemptionLocator,
     RedemptionVoider,
+    VoidLocator,
     require,
 )
 from gateway.domain.commands import (
@@ -32,13 +49,25 @@ from gateway.domain.commands import (
     MemberPatch,
     RedeemCommand,
     RedemptionRequest,
+    WriteJob,
 )
 from gateway.domain.errors import GatewayError, UpstreamOutcomeUnknown, UpstreamUnavailable
 from gateway.domain.models import Member, Redemption, Transaction
 from gateway.services.balances import BalanceService
+from gateway.settings import ReconcileSettings
+
+#: what a write returns: status, the response struct, extra headers (e.g. Location)
+Outcome = tuple[int, Any, dict[str, str]]
+
+#: how far before the key's first claim a lookup searches (clock skew, provider posting lag)
+LOOKUP_MARGIN = dt.timedelta(days=2)
 
 
-class WriteContext(msgspec.Struct):
+class ProvablyAbsent(Exception):
+    """For the reconciler: the write was never applied; free the key, send nothing."""
+
+
+class WriteContext(msgspec.Struct, kw_only=True):
     """What the idempotency layer knows about this attempt."""
 
     client_id: str
@@ -47,6 +76,15 @@ class WriteContext(msgspec.Struct):
     recovered: bool = False
     #: Redis lost data recently, so this "new" key may have been used before the loss
     suspect: bool = False
+    #: for a recovered key: time since an attempt that may have sent last ended
+    quiet_ms: int = 0
+    #: for a recovered key: time since the key was first claimed
+    age_ms: int = 0
+    #: the background reconciler, not a caller: never sends a write the provider cannot
+    #: de-duplicate, it only finds out
+    reconciling: bool = False
+    #: set by the lookup: ``found`` (the write was applied) or ``absent`` (it was not)
+    resolution: str | None = None
 
     @property
     def check_first(self) -> bool:
@@ -58,52 +96,116 @@ class WriteContext(msgspec.Struct):
         digest = hashlib.sha256(f"{self.client_id}\0{self.idempotency_key}".encode())
         return digest.hexdigest()[:32]
 
+    @property
+    def since(self) -> dt.datetime:
+        """Where a lookup starts: before the key's first attempt, with a margin."""
+        first = dt.datetime.now(dt.UTC) - dt.timedelta(milliseconds=self.age_ms)
+        return first - LOOKUP_MARGIN
+
     def reference(self, given: str | None) -> str:
         return given or f"lg-{self.token[:24]}"
 
 
-def _unknown(cause: GatewayError | None = None) -> UpstreamOutcomeUnknown:
+def _unresolved(detail: str, cause: GatewayError | None = None, wait_ms: int = 0) -> GatewayError:
+    headers = {"Retry-After": str(max(1, math.ceil(wait_ms / 1000)))} if wait_ms else None
     return UpstreamOutcomeUnknown(
-        "An earlier attempt with this Idempotency-Key may have reached the provider and its "
-        "outcome cannot be established yet. Retry later with the same key.",
+        detail + " Retry with the same Idempotency-Key (never a new one for this write): the "
+        "gateway checks again on every retry and in the background, and answers the outcome "
+        "as soon as the provider shows it.",
         upstream=cause.upstream if cause else None,
+        headers=headers,
+        outcome="unresolved",
     )
 
 
 T = TypeVar("T")
 
 
-async def _look_up(
-    ctx: WriteContext,
-    connector: Connector,
-    operation: str,
-    locate: Callable[[], Awaitable[T | None]] | None,
-) -> T | None:
-    """For an attempt that must check first: the write as found upstream, or ``None`` to
-    send it. A recovered key whose write cannot be looked up stays unknown; a merely
-    suspect one (no evidence of an earlier attempt) is sent when there is no way to look."""
-    if not ctx.check_first or operation in connector.native_idempotency:
-        return None
-    if locate is None:
-        if ctx.recovered:
-            raise _unknown()
-        return None
-    try:
-        return await locate()
-    except GatewayError as exc:
-        if ctx.recovered:
-            raise _unknown(exc) from None
-        raise UpstreamUnavailable(
-            "The gateway could not check the provider for an earlier attempt of this write; "
-            "nothing was sent. Retry with the same Idempotency-Key.",
-            upstream=exc.upstream,
-            outcome="not_sent",
-        ) from None
-
-
 class WriteService:
-    def __init__(self, balances: BalanceService) -> None:
+    def __init__(
+        self, balances: BalanceService, reconcile: ReconcileSettings | None = None
+    ) -> None:
         self.balances = balances
+        self.reconcile = reconcile or ReconcileSettings()
+
+    def settle_ms(self, connector: Connector, operation: str) -> int:
+        """How long after an attempt a write found absent is taken as never applied."""
+        if operation in connector.refuses_duplicates:
+            return 0
+        if self.reconcile.settle_seconds is not None:
+            return int(self.reconcile.settle_seconds * 1000)
+        timeouts = connector.program.timeouts
+        read = timeouts.operations.get(operation, timeouts.read_seconds)
+        return int((2 * read + timeouts.connect_seconds) * 1000)
+
+    async def _look_up(
+        self,
+        ctx: WriteContext,
+        connector: Connector,
+        operation: str,
+        locate: Callable[[], Awaitable[T | None]] | None,
+    ) -> T | None:
+        """For an attempt that must check first: the write as found upstream, or ``None``
+        to send it (see the module docstring). A merely suspect key (no evidence of an
+        earlier attempt) is sent when there is no way to look."""
+        if not ctx.check_first or operation in connector.native_idempotency:
+            return None
+        if locate is None:
+            if ctx.recovered:
+                raise _unresolved(f"{connector.provider} offers no way to look this write up.")
+            return None
+        try:
+            found = await locate()
+        except GatewayError as exc:
+            if ctx.recovered:
+                raise _unresolved(
+                    "An earlier attempt with this Idempotency-Key may have reached the "
+                    "provider, and the provider cannot tell yet whether it was applied.",
+                    exc,
+                ) from None
+            raise UpstreamUnavailable(
+                "The gateway could not check the provider for an earlier attempt of this "
+                "write; nothing was sent. Retry with the same Idempotency-Key.",
+                upstream=exc.upstream,
+                outcome="not_sent",
+            ) from None
+        if found is not None:
+            ctx.resolution = "found"
+            return found
+        if not ctx.recovered:
+            return None
+        wait = self.settle_ms(connector, operation) - ctx.quiet_ms
+        if wait > 0:
+            raise _unresolved(
+                "An earlier attempt with this Idempotency-Key may still be in flight at the "
+                "provider: it is not applied yet, and the gateway waits before concluding it "
+                "never will be.",
+                wait_ms=wait,
+            )
+        ctx.resolution = "absent"
+        if ctx.reconciling:
+            raise ProvablyAbsent
+        return None
+
+    async def perform(
+        self, connector: Connector, job: WriteJob, ctx: WriteContext, pin: str | None = None
+    ) -> Outcome:
+        """Run ``job`` and render its success (status, body struct, headers)."""
+        if job.operation == "enroll":
+            assert job.enroll is not None
+            member = await self.enroll(connector, job.enroll, ctx, pin)
+            member.provider_data = None
+            location = f"/v1/programs/{job.program}/members/{quote(member.member_id, safe='@')}"
+            return 201, member, {"Location": location}
+        assert job.member_id is not None
+        if job.operation == "earn":
+            assert job.earn is not None
+            return 201, await self.earn(connector, job.member_id, job.earn, ctx, pin), {}
+        if job.operation == "redeem":
+            assert job.redemption is not None
+            return 201, await self.redeem(connector, job.member_id, job.redemption, ctx, pin), {}
+        assert job.redemption_id is not None
+        return 200, await self.void(connector, job.member_id, job.redemption_id, ctx), {}
 
     async def enroll(
         self,
@@ -118,7 +220,7 @@ class WriteService:
             if isinstance(connector, EnrollLocator)
             else None
         )
-        found = await _look_up(ctx, connector, "enroll", locate)
+        found = await self._look_up(ctx, connector, "enroll", locate)
         if found is not None:
             return found
         return await enroller.enroll(request, ctx.token, pin=pin)
@@ -150,12 +252,12 @@ class WriteService:
             pin=pin,
         )
         locate = (
-            (lambda: connector.find_earn(member_id, command))
+            (lambda: connector.find_earn(member_id, command, since=ctx.since))
             if isinstance(connector, EarnLocator)
             else None
         )
         try:
-            found = await _look_up(ctx, connector, "earn", locate)
+            found = await self._look_up(ctx, connector, "earn", locate)
             if found is not None:
                 return found
             return await earner.earn(member_id, command)
@@ -171,7 +273,6 @@ class WriteService:
         pin: str | None = None,
     ) -> Redemption:
         redeemer = require(connector, "redeem", PointsRedeemer)
-        await _look_up(ctx, connector, "redeem", None)
         command = RedeemCommand(
             points=request.points,
             reference=ctx.reference(request.reference),
@@ -179,7 +280,15 @@ class WriteService:
             idempotency_token=ctx.token,
             pin=pin,
         )
+        locate = (
+            (lambda: connector.find_redemption(member_id, command, since=ctx.since))
+            if isinstance(connector, RedemptionLocator)
+            else None
+        )
         try:
+            found = await self._look_up(ctx, connector, "redeem", locate)
+            if found is not None:
+                return found
             return await redeemer.redeem(member_id, command)
         finally:
             await self.balances.invalidate(connector.program.id, member_id)
@@ -188,8 +297,15 @@ class WriteService:
         self, connector: Connector, member_id: str, redemption_id: str, ctx: WriteContext
     ) -> Redemption:
         voider = require(connector, "void", RedemptionVoider)
-        await _look_up(ctx, connector, "void", None)
+        locate = (
+            (lambda: connector.find_void(member_id, redemption_id, ctx.token, since=ctx.since))
+            if isinstance(connector, VoidLocator)
+            else None
+        )
         try:
+            found = await self._look_up(ctx, connector, "void", locate)
+            if found is not None:
+                return found
             return await voider.void(member_id, redemption_id, ctx.token)
         finally:
             await self.balances.invalidate(connector.program.id, member_id)

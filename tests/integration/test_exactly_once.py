@@ -99,7 +99,10 @@ def test_20_concurrent_identical_requests_apply_once(
 @pytest.fixture
 def chaos_gateway(world: World, redis_url: str) -> Iterator[str]:
     """A gateway whose breakers reopen quickly, so injected 500s do not stall the run."""
-    config = world.config_yaml(redis_url=redis_url, circuit_open_seconds=0.05)
+    # a short settle time: a write the provider refused with a 500 is re-sent soon
+    config = world.config_yaml(
+        redis_url=redis_url, circuit_open_seconds=0.05, reconcile="{settle_seconds: 0.2}"
+    )
     return world.servers.add(create_app(parse_settings(config)))
 
 

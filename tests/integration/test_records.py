@@ -73,8 +73,11 @@ def test_an_expired_lease_is_recovered_and_a_release_frees_the_key(master: Redis
         taken = await records.claim(key, "fp", "next", **TIMES)
         assert taken.state == "recovered"
         assert not await records.complete(key, "dead", ANSWER, 60_000)  # fenced out
-        assert await records.give_back(key, "next")
-        assert (await records.claim(key, "fp", "third", **TIMES)).state == "recovered"
+        assert await records.unresolved(key, "next", 1000, "p/earn", checked=False)
+        again = await records.claim(key, "fp", "third", **TIMES)
+        assert again.state == "recovered"
+        # the crashed holder may have sent until its lease ran out: quiet counts from there
+        assert 0 <= again.quiet_ms < 200
         other = records.key("c", "never-sent")
         await records.claim(other, "fp", "a", **TIMES)
         assert await records.release(other, "a")
@@ -134,3 +137,107 @@ def test_a_claim_the_replica_cannot_acknowledge_is_refused(
             run(claim("alone"))
     finally:
         replica.kill()
+
+
+def _schedule(records: Records) -> tuple[dict[str, float], dict[str, str]]:
+    client = records.topology.client
+
+    async def read() -> tuple[dict[str, float], dict[str, str]]:
+        due = await client.zrange(records.due_key, 0, -1, withscores=True)
+        index = await client.hgetall(records.unknown_key)
+        return (
+            {k.decode(): score for k, score in due},
+            {k.decode(): v.decode() for k, v in index.items()},
+        )
+
+    return read()  # type: ignore[return-value]
+
+
+def test_every_claimed_write_is_scheduled_until_it_ends(master: RedisProcess) -> None:
+    async def scenario() -> None:
+        records = records_on(master.url)
+        now = await records.server_time_ms()
+        done, unknown, dropped = (records.key("c", n) for n in ("done", "unknown", "dropped"))
+        for key in (done, unknown, dropped):
+            await records.claim(key, "fp", "o", **TIMES, job=b'{"program":"p"}')
+        due, index = await _schedule(records)
+        # in flight: looked at when the lease would have run out, not listed as unknown
+        assert set(due) == {done, unknown, dropped}
+        assert all(now + 250 <= score <= now + 1000 for score in due.values())
+        assert index == {}
+        assert await records.complete(done, "o", ANSWER, 60_000)
+        assert await records.mark_unknown(unknown, "o", ANSWER, 5000, "p/earn")
+        assert await records.release(dropped, "o")
+        due, index = await _schedule(records)
+        assert set(due) == {unknown}
+        assert due[unknown] >= now + 5000
+        assert index == {unknown: "p/earn"}
+        client = records.topology.client
+        # an unknown never expires into a "new" key; a completed one is kept for retention
+        assert await client.pttl(unknown) == -1
+        assert 0 < await client.pttl(done) <= 60_000
+        assert await client.exists(dropped) == 0
+        await records.topology.aclose()
+
+    run(scenario())
+
+
+def test_a_recovered_unknown_reports_its_quiet_time_age_and_checks(master: RedisProcess) -> None:
+    async def scenario() -> None:
+        records = records_on(master.url)
+        key = records.key("c", "lost")
+        await records.claim(key, "fp", "first", **TIMES)
+        await asyncio.sleep(0.2)
+        assert await records.mark_unknown(key, "first", ANSWER, 1000, "p/redeem")
+        await asyncio.sleep(0.3)
+        retry = await records.claim(key, "fp", "retry", **TIMES)
+        assert retry.state == "recovered"
+        assert 280 <= retry.quiet_ms < 1000  # since the attempt that may have sent ended
+        assert 480 <= retry.age_ms < 1500  # since the key was first claimed
+        assert retry.checks == 0
+        # the retry looked and could not tell: back to unknown, last_at unchanged
+        assert await records.unresolved(key, "retry", 2000, "p/redeem", checked=True)
+        later = await records.claim(key, "fp", "later", **TIMES)
+        assert later.state == "recovered"
+        assert later.checks == 1
+        assert later.quiet_ms >= retry.quiet_ms
+        fields = await records.topology.client.hmget(key, "state", "last_check")
+        assert fields[0] == b"in_progress"
+        assert fields[1] is not None
+        await records.topology.aclose()
+
+    run(scenario())
+
+
+def test_the_reconciler_takes_due_records_once_and_holds_them(master: RedisProcess) -> None:
+    async def scenario() -> None:
+        records = records_on(master.url)
+        key = records.key("c", "sched")
+        await records.claim(key, "fp", "o", **TIMES, job=b"JOB")
+        assert await records.mark_unknown(key, "o", ANSWER, 0, "p/void")
+        assert await records.due(10, 60_000) == [key]
+        assert await records.due(10, 60_000) == []  # held back from every other reconciler
+        taken = await records.take(key, "reconciler", 300)
+        assert (taken.state, taken.job) == ("taken", b"JOB")
+        busy = await records.take(key, "other", 300)  # one holder at a time
+        assert busy.state == "busy"
+        assert busy.lease_left_ms > 0
+        conflict = await records.claim(key, "fp", "caller", **TIMES)
+        assert conflict.state == "in_progress"
+        # parked: listed, never due again
+        assert await records.unresolved(key, "reconciler", -1, "p/void", checked=True)
+        [item] = await records.open_unknowns()
+        assert (item.record, item.summary, item.checks) == (key, "p/void", 1)
+        assert item.next_check_ms is None
+        assert item.job == b"JOB"
+        assert await records.open_summaries() == ["p/void"]
+        # settled: gone from the schedule and the index
+        taken = await records.take(key, "operator", 300)
+        assert taken.state == "taken"
+        assert await records.complete(key, "operator", ANSWER, 60_000)
+        assert await records.open_unknowns() == []
+        assert (await records.take(key, "again", 300)).state == "completed"
+        assert (await records.take(records.key("c", "nothing"), "x", 300)).state == "gone"
+        await records.topology.aclose()
+
+    run(scenario())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from urllib.parse import quote
 
@@ -139,12 +140,43 @@ class CPExtenderConnector(Connector):
             point_type=command.point_type,
         )
 
-    async def find_earn(self, member_id: str, command: EarnCommand) -> Transaction | None:
-        loyalty, _ = await self._balance_check(member_id, "find_earn")
-        for entry in loyalty.history:
+    async def _history_since(
+        self, member_id: str, since: dt.datetime, operation: str
+    ) -> list[wire.HistoryEntry]:
+        # endDate a day ahead: a line CP dated by a clock ahead of ours is still in range
+        window = wire.DateWindow(
+            startDate=transform.format_date(since),
+            endDate=transform.format_date(utcnow() + dt.timedelta(days=1)),
+        )
+        loyalty, _ = await self._balance_check(member_id, operation, window)
+        return loyalty.history
+
+    async def find_earn(
+        self, member_id: str, command: EarnCommand, *, since: dt.datetime
+    ) -> Transaction | None:
+        for entry in await self._history_since(member_id, since, "find_earn"):
             if entry.document == command.reference and entry.point_amount == command.points:
                 return self._transaction(member_id, command)
         return None
+
+    async def find_redemption(
+        self, member_id: str, command: RedeemCommand, *, since: dt.datetime
+    ) -> Redemption | None:
+        history = await self._history_since(member_id, since, "find_redemption")
+        found, line = transform.find_hold(history, command.reference, command.points)
+        if found == "ambiguous":
+            raise UpstreamUnavailable(
+                "CP Extender's history holds another authorization with this SaleId and a "
+                "different amount; the gateway cannot tell whether this one was applied.",
+                upstream=UpstreamDetail(provider=PROVIDER),
+            )
+        if line is None:
+            return None
+        redemption = transform.located_redemption(
+            self.program, member_id, command.points, command.reference, line
+        )
+        redemption.point_type = command.point_type
+        return redemption
 
     async def redeem(self, member_id: str, command: RedeemCommand) -> Redemption:
         body = transform.authorize_body(member_id, command.points, command.reference)

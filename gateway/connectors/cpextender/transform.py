@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import Counter
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -188,4 +188,43 @@ def to_redemption(
         order_id=reference,
         status="authorized",
         created_at=created_at,
+    )
+
+
+Found = Literal["found", "absent", "ambiguous"]
+
+
+def find_hold(
+    history: list[wire.HistoryEntry], sale_id: str, points: int
+) -> tuple[Found, wire.HistoryEntry | None]:
+    """An Authorize in the History: a hold (``Pending Charge``) or a charge whose
+    ``Document`` is the ``SaleId`` sent. A line with that Document but another amount (the
+    caller reused the reference, or CP authorized a part) fits more than one reading."""
+    lines = [e for e in history if e.document == sale_id and _classify(e)[0] in ("hold", "redeem")]
+    match = next((e for e in lines if abs(e.point_amount) == points), None)
+    if match is not None:
+        return "found", match
+    return ("ambiguous" if lines else "absent"), None
+
+
+def located_redemption(
+    program: ProgramSettings,
+    member_id: str,
+    points: int,
+    sale_id: str,
+    line: wire.HistoryEntry,
+) -> Redemption:
+    """A redemption found in the History. CP's History has no AuthCode: the SaleId (the only
+    handle CP keeps) is the id, and the value comes from the program's points value."""
+    held = _classify(line)[0] == "hold"
+    return Redemption(
+        id=sale_id,
+        program=program.id,
+        member_id=member_id,
+        points=points,
+        value=points_value(program, points),
+        reference=sale_id,
+        order_id=sale_id,
+        status="authorized" if held else "completed",
+        created_at=parse_date(line.date) or dt.datetime.now(dt.UTC).replace(microsecond=0),
     )

@@ -15,7 +15,7 @@ import structlog
 from gateway.connectors.base import Connector
 from gateway.connectors.common import decode_json, utcnow
 from gateway.connectors.http import UpstreamClient
-from gateway.connectors.shopyourway import errors, oauth, transform
+from gateway.connectors.shopyourway import errors, locate, oauth, transform
 from gateway.connectors.shopyourway.errors import PROVIDER
 from gateway.domain.commands import ActivityQuery, EarnCommand, EnrollRequest, RedeemCommand
 from gateway.domain.errors import (
@@ -119,6 +119,9 @@ class ShopYourWayConnector(Connector):
     Options = ShopYourWayOptions
     options: ShopYourWayOptions
     lookup_keys = ("email", "phone", "card_number")
+    #: a second void of one authorization is refused (93 "Redemption already voided"), so a
+    #: void not found in the activity is re-sent without waiting for the settle time
+    refuses_duplicates = frozenset({"void"})
 
     def __init__(
         self,
@@ -396,21 +399,79 @@ class ShopYourWayConnector(Connector):
             point_type=command.point_type,
         )
 
-    async def find_earn(self, member_id: str, command: EarnCommand) -> Transaction | None:
+    async def _activity_since(self, member_id: str, since: dt.datetime) -> Any:
+        # a day ahead: a row Telluride dated by a clock ahead of ours is still in range
+        return await self._activity_window(member_id, since, self._now() + dt.timedelta(days=1))
+
+    async def find_earn(
+        self, member_id: str, command: EarnCommand, *, since: dt.datetime
+    ) -> Transaction | None:
         """An earn that may have been applied: look for its TransactionNumber in the activity."""
         number = transform.transaction_number(command.idempotency_token)
-        now = self._now()
-        data = await self._activity_window(
-            member_id, now - dt.timedelta(days=2), now + dt.timedelta(days=1)
-        )
-        details = transform.get(transform.get(data, "TransactionDetails"), "TransactionDetail")
-        for item in details if isinstance(details, list) else []:
+        data = await self._activity_since(member_id, since)
+        for item in locate.rows(data):
             if transform.text(item, "TransactionNumber") == number:
-                when = transform.parse_timestamp(transform.text(item, "TransactionDTTM")) or now
+                when = transform.parse_timestamp(transform.text(item, "TransactionDTTM"))
                 return self._transaction(
-                    member_id, command, number, when, transform.integer(item, "PointBalance")
+                    member_id,
+                    command,
+                    number,
+                    when or self._now(),
+                    transform.integer(item, "PointBalance"),
                 )
         return None
+
+    async def find_redemption(
+        self, member_id: str, command: RedeemCommand, *, since: dt.datetime
+    ) -> Redemption | None:
+        number = transform.transaction_number(command.idempotency_token)
+        data = await self._activity_since(member_id, since)
+        found, row = locate.find(
+            data,
+            "R",
+            number,
+            command.reference[:40],
+            lambda r: locate.redeemed(r) == command.points,
+        )
+        if found == "ambiguous":
+            raise _cannot_tell("redemption")
+        if row is None:
+            return None
+        code = locate.authorization_code(row) or transform.text(row, "TransactionID") or number
+        return Redemption(
+            id=code,
+            program=self.program.id,
+            member_id=member_id,
+            points=locate.redeemed(row) or command.points,
+            value=transform.dollars(transform.text(row, "DollarValueOfPointsRedeemed")),
+            reference=command.reference,
+            order_id=command.reference,
+            status="completed",
+            created_at=_row_time(row) or self._now(),
+            point_type=command.point_type,
+        )
+
+    async def find_void(
+        self, member_id: str, redemption_id: str, idempotency_token: str, *, since: dt.datetime
+    ) -> Redemption | None:
+        number = transform.transaction_number(idempotency_token)
+        data = await self._activity_since(member_id, since)
+        _, row = locate.find(
+            data, "V", number, redemption_id[:40], lambda r: locate.voids(r, redemption_id)
+        )
+        if row is None:
+            return None  # a void is never ambiguous: the authorization code decides
+        return Redemption(
+            id=redemption_id,
+            program=self.program.id,
+            member_id=member_id,
+            points=abs(locate.redeemed(row)),
+            value=transform.dollars(transform.text(row, "DollarValueOfPointsRedeemed")),
+            reference=redemption_id,
+            order_id=redemption_id,
+            status="voided",
+            created_at=_row_time(row) or self._now(),
+        )
 
     def _redemption_body(
         self,
@@ -549,3 +610,15 @@ class ShopYourWayConnector(Connector):
 
     async def probe(self) -> None:
         await self.tokens.get()
+
+
+def _row_time(row: Any) -> dt.datetime | None:
+    return transform.parse_timestamp(transform.text(row, "TransactionDTTM", "PostTS"))
+
+
+def _cannot_tell(write: str) -> UpstreamUnavailable:
+    return UpstreamUnavailable(
+        f"ShopYourWay's activity holds another {write} with this OrderId and a different "
+        "amount; the gateway cannot tell whether this one was applied.",
+        upstream=UpstreamDetail(provider=PROVIDER),
+    )

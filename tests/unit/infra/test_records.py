@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from gateway.infra import records
+from gateway.infra import record_scripts
 from gateway.infra.records import Records
 from gateway.infra.redis_topology import connect
 
@@ -23,6 +23,17 @@ def test_keys_are_one_slot_per_record_and_hide_the_client_key() -> None:
 
 
 def test_script_digests_match_their_source() -> None:
-    for name in ("_CLAIM", "_RENEW", "_FINISH", "_RELEASE", "_YIELD"):
-        script = getattr(records, name)
+    for name in ("CLAIM", "TAKE", "RENEW", "FINISH", "UNRESOLVED", "RELEASE", "SIDE", "DUE"):
+        script = getattr(record_scripts, name)
         assert script.sha == hashlib.sha1(script.source.encode(), usedforsecurity=False).hexdigest()
+
+
+def test_the_schedule_keys_share_one_slot_and_keep_the_prefix() -> None:
+    store = Records(connect("redis://localhost:6379/0"), "tenant-a")
+    assert store.due_key == "tenant-a:{reconcile}:due"
+    assert store.unknown_key == "tenant-a:{reconcile}:unknown"
+
+
+def test_never_is_beyond_any_server_time_in_ms() -> None:
+    assert record_scripts.NEVER > 10**15  # year 33658
+    assert str(record_scripts.NEVER) in record_scripts.FINISH.source

@@ -46,6 +46,7 @@ MEMBER = "7081207612717221"
 TOKEN = "0123456789abcdef0123456789abcdef"
 OTHER_TOKEN = "fedcba9876543210fedcba9876543210"
 FORM = "application/x-www-form-urlencoded"
+SINCE = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "shopyourway"
 
 Reply = httpx.Response | Exception
@@ -735,8 +736,8 @@ def test_find_earn_looks_for_the_transaction_number_in_the_activity():
     fake = FakeTelluride(httpx.Response(200, json=activity), ok("member_activity_details_response"))
 
     async def both(c: ShopYourWayConnector) -> tuple[Any, Any]:
-        found = await c.find_earn(MEMBER, earn_command())
-        missing = await c.find_earn(MEMBER, earn_command())  # sample number "0001"
+        found = await c.find_earn(MEMBER, earn_command(), since=SINCE)
+        missing = await c.find_earn(MEMBER, earn_command(), since=SINCE)  # sample: "0001"
         return found, missing
 
     found, missing = run(fake, both)
@@ -747,6 +748,8 @@ def test_find_earn_looks_for_the_transaction_number_in_the_activity():
     assert [str(c.url) for c in fake.calls] == [
         f"{BASE_URL}/transaction/GetMemberActivityDetail"
     ] * 2
+    # the search starts at ``since`` (before the key's first attempt)
+    assert fake.bodies[0]["StartDTTM"] == "2024-01-01T00:00:00"
 
 
 def test_offers_result():
