@@ -3,8 +3,10 @@
 ``uv run python bench/chaos.py`` (the default, what ``.ci/run`` runs) runs the chaos suite
 (``tests/chaos``: Sentinel failover and master kill, Cluster master kill, Redis killed and
 restarted with and without its data, the embedded Redis killed, gateways SIGKILLed and
-SIGTERMed, two gateways on one Redis) and prints one table row per experiment from the
-simulators' ledgers; ``--readme`` also writes the table into bench/README.md.
+SIGTERMed, two gateways on one Redis, providers answering 500s and cutting answers after
+applying) under a load of earns, redemptions and voids of every provider, and prints one
+table row per experiment from the simulators' ledgers; ``--readme`` also writes the table
+into bench/README.md.
 
 ``uv run python bench/chaos.py providers [--writes 3000] [--error-rate 0.1] [--drop-rate
 0.05]``: N earns against simulators injecting 500s and apply-then-drop faults, each retried
@@ -117,7 +119,7 @@ def providers(args: argparse.Namespace) -> None:
 COLUMNS = (
     ("experiment", "experiment"),
     ("writes", "writes"),
-    ("acknowledged", "201"),
+    ("acknowledged", "answered"),
     ("ledger_entries", "ledger"),
     ("duplicates", "duplicates"),
     ("lost", "lost"),
@@ -125,6 +127,7 @@ COLUMNS = (
     ("refused_503", "503s (retried)"),
     ("max_stuck_s", "longest stuck s"),
     ("disturbed_s", "disturbed s"),
+    ("unknown_open", "unknown left"),
 )
 README = Path(__file__).with_name("README.md")
 BEGIN, END = "<!-- chaos-table -->", "<!-- /chaos-table -->"
@@ -140,7 +143,9 @@ def table(rows: list[dict[str, object]]) -> str:
         row = {**row, "refused_503": statuses.get("503", 0)}  # type: ignore[union-attr]
         name = str(row["experiment"]).removeprefix("test_")
         lines.append(
-            "| " + " | ".join(name if k == "experiment" else str(row[k]) for k, _ in COLUMNS) + " |"
+            "| "
+            + " | ".join(name if k == "experiment" else str(row.get(k, "-")) for k, _ in COLUMNS)
+            + " |"
         )
     return "\n".join(lines)
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from harness.gateway_process import GatewayProcess
 from harness.load import WriteLoad, assert_exactly_once
 from harness.redis_servers import debian_redis_missing
@@ -85,19 +86,18 @@ def experiment(world: World, slow_providers: None, request: pytest.FixtureReques
         urls: list[str],
         fault: Callable[[], None],
         *,
-        mix: dict[str, int] | None = None,
+        mix: dict[str, dict[str, int]] | None = None,
         gateways: list[GatewayProcess] = (),  # type: ignore[assignment]
+        redis_url: str | None = None,
     ) -> dict[str, Any]:
-        third = WRITES // 3
-        load = WriteLoad(
-            world,
-            urls,
-            mix or {"cpextender": third, "shopyourway": third, "irt": WRITES - 2 * third},
-            concurrency=12,
-        )
+        # earns, redemptions and voids of every provider (tests/harness/load.py DEFAULT_MIX)
+        load = WriteLoad(world, urls, WRITES, mix=mix, concurrency=12)
         load.run(fault)
         load.replay()
         verdict = {"experiment": request.node.name, **load.verdict()}
+        if redis_url is not None:  # unknown outcomes still open after the load (must be 0)
+            with redis.Redis.from_url(redis_url) as client:
+                verdict["unknown_open"] = client.hlen("lg:{reconcile}:unknown")
         verdict["gateway_errors"] = {}
         for gateway in gateways:
             for line in gateway.log.read_text(errors="replace").splitlines():

@@ -1,10 +1,11 @@
 """A write load that behaves like a careful client, and the verdict from the providers' ledgers.
 
-Each write is an earn on a fresh member (so a member's ledger entries are exactly that
-write's applications). Its client retries with the same ``Idempotency-Key`` on transport
-errors, ``409`` and ``5xx`` (honouring ``Retry-After``) until a final answer or its deadline,
-spreading attempts over every gateway URL given. Afterwards every acknowledged key is
-replayed once. The verdict is read from the simulators' own ledgers:
+Each write is an earn, a redemption or (ShopYourWay) a void on a fresh member (so a member's
+ledger entries of that kind are exactly that write's applications; a void's member gets its
+redemption made through the gateway before the load). Its client retries with the same
+``Idempotency-Key`` on transport errors, ``409`` and ``5xx`` (honouring ``Retry-After``) until
+a final answer or its deadline, spreading attempts over every gateway URL given. Afterwards
+every acknowledged key is replayed once. The verdict is read from the simulators' own ledgers:
 
 - ``duplicates``: writes applied more than once;
 - ``lost``: writes answered 201 and not applied (or applied with other points);
@@ -32,11 +33,24 @@ PROGRAMS = {"cpextender": "cafe-rewards", "shopyourway": "syw-rewards", "irt": "
 RETRY_STATUSES = {409, 500, 502, 503, 504}
 
 
+#: what a write does, by the ledger entries it leaves
+Kind = str  # "earn" | "redeem" | "void"
+#: the write mix a load runs by default: provider -> kind -> share of the writes
+DEFAULT_MIX = {
+    "cpextender": {"earn": 3, "redeem": 2},
+    "shopyourway": {"earn": 2, "redeem": 2, "void": 1},
+    "irt": {"earn": 3, "redeem": 2},
+}
+
+
 @dataclass
 class Write:
     provider: str
     member: str
     points: int
+    kind: Kind = "earn"
+    #: for a void: the authorization code of the redemption it reverses
+    redemption_id: str = ""
     key: str = field(default_factory=lambda: str(uuid.uuid4()))
     attempts: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
@@ -51,31 +65,62 @@ class Write:
 
     @property
     def path(self) -> str:
-        return f"/v1/programs/{PROGRAMS[self.provider]}/members/{self.member}/earn"
+        base = f"/v1/programs/{PROGRAMS[self.provider]}/members/{self.member}"
+        if self.kind == "earn":
+            return f"{base}/earn"
+        if self.kind == "redeem":
+            return f"{base}/redemptions"
+        return f"{base}/redemptions/{self.redemption_id}/void"
+
+    @property
+    def request(self) -> dict[str, Any] | None:
+        if self.kind == "earn":
+            return {"points": self.points, "reason": "chaos"}
+        if self.kind == "redeem":
+            return {"points": self.points, "reference": f"chaos-{self.key[:8]}"}
+        return None
+
+    @property
+    def success(self) -> int:
+        return 200 if self.kind == "void" else 201
 
 
-def fresh_member(world: World, provider: str) -> str:
+def fresh_member(world: World, provider: str, kind: Kind = "earn") -> str:
+    funds = 0 if kind == "earn" else 10_000
     if provider == "cpextender":
-        return world.new_cp_customer()
+        number = world.new_cp_customer()
+        world.cp.customers[number].points = funds
+        return number
     if provider == "shopyourway":
-        return world.new_syw_member()
-    return world.new_irt_card()
+        return world.new_syw_member(points=funds)
+    card = world.new_irt_card()
+    world.irt.cards[card].spendable = funds
+    return card
 
 
-def applied(world: World) -> tuple[Counter[str], Counter[str]]:
-    """Applications and points per member, from every simulator's ledger."""
-    count: Counter[str] = Counter()
-    points: Counter[str] = Counter()
+def _kind(provider: str, entry_kind: str, amount: int) -> Kind:
+    if provider == "cpextender":
+        return "redeem" if entry_kind == "authorize" else "earn"
+    if provider == "shopyourway":
+        return entry_kind
+    return "earn" if amount > 0 else "redeem"
+
+
+def applied(world: World) -> tuple[Counter[tuple[str, Kind]], Counter[tuple[str, Kind]]]:
+    """Applications and points (unsigned) per member and kind, from the simulators' ledgers."""
+    count: Counter[tuple[str, Kind]] = Counter()
+    points: Counter[tuple[str, Kind]] = Counter()
     with world.cp.lock:
-        cp = [(e.customer_number, e.points) for e in world.cp.ledger]
+        cp = [("cpextender", e.customer_number, e.kind, e.points) for e in world.cp.ledger]
     entries = [
         *cp,
-        *((e.member_number, e.points) for e in list(world.syw.ledger)),
-        *((e.card, e.points) for e in list(world.irt.ledger)),
+        *(("shopyourway", e.member_number, e.kind, e.points) for e in list(world.syw.ledger)),
+        *(("irt", e.card, e.call, e.points) for e in list(world.irt.ledger)),
     ]
-    for member, amount in entries:
-        count[member] += 1
-        points[member] += amount
+    for provider, member, entry_kind, amount in entries:
+        key = (member, _kind(provider, entry_kind, amount))
+        count[key] += 1
+        points[key] += abs(amount)
     return count, points
 
 
@@ -84,8 +129,9 @@ class WriteLoad:
         self,
         world: World,
         urls: list[str],
-        mix: dict[str, int],
+        writes: int,
         *,
+        mix: dict[str, dict[Kind, int]] | None = None,
         concurrency: int = 16,
         deadline_s: float = 120.0,
     ) -> None:
@@ -93,17 +139,38 @@ class WriteLoad:
         self.urls = urls
         self.concurrency = concurrency
         self.deadline_s = deadline_s
-        self.writes = [
-            Write(provider, fresh_member(world, provider), 10 + i % 7)
-            for provider, n in mix.items()
-            for i in range(n)
-        ]
+        shares = [(p, k, n) for p, kinds in (mix or DEFAULT_MIX).items() for k, n in kinds.items()]
+        total = sum(n for _, _, n in shares)
+        self.writes = []
+        for index, (provider, kind, share) in enumerate(shares):
+            count = writes * share // total
+            if index == len(shares) - 1:
+                count = writes - len(self.writes)
+            for i in range(count):
+                member = fresh_member(world, provider, kind)
+                self.writes.append(Write(provider, member, 10 + i % 7, kind))
+        self._prepare_voids()
         # interleave providers so a fault hits all of them
         self.writes.sort(key=lambda w: hash(w.key))
         self.finished = 0
         self.fault_at = 0.0
         self.fault_s = 0.0
         self._lock = threading.Lock()
+
+    def _prepare_voids(self) -> None:
+        """Each void reverses a redemption made through the gateway before the load."""
+        with self._client() as client:
+            for write in self.writes:
+                if write.kind != "void":
+                    continue
+                made = client.post(
+                    f"{self.urls[0]}/v1/programs/{PROGRAMS[write.provider]}/members/"
+                    f"{write.member}/redemptions",
+                    json={"points": write.points},
+                    headers={"Idempotency-Key": str(uuid.uuid4())},
+                )
+                made.raise_for_status()
+                write.redemption_id = made.json()["id"]
 
     def _client(self) -> httpx.Client:
         return httpx.Client(timeout=15, headers={"Authorization": f"Bearer {DEMO_API_KEY}"})
@@ -117,9 +184,7 @@ class WriteLoad:
                 write.attempts += 1
                 try:
                     answer = client.post(
-                        url + write.path,
-                        json={"points": write.points, "reason": "chaos"},
-                        headers={"Idempotency-Key": write.key},
+                        url + write.path, json=write.request, headers={"Idempotency-Key": write.key}
                     )
                 except httpx.TransportError:
                     write.statuses[0] += 1
@@ -159,7 +224,7 @@ class WriteLoad:
                     try:
                         answer = client.post(
                             self.urls[0] + write.path,
-                            json={"points": write.points, "reason": "chaos"},
+                            json=write.request,
                             headers={"Idempotency-Key": write.key},
                         )
                     except httpx.TransportError:
@@ -173,28 +238,33 @@ class WriteLoad:
                     return
 
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            list(pool.map(again, [w for w in self.writes if w.status == 201]))
+            list(pool.map(again, [w for w in self.writes if w.status == w.success]))
 
     def verdict(self) -> dict[str, Any]:
         count, points = applied(self.world)
-        acked = [w for w in self.writes if w.status == 201]
+        acked = [w for w in self.writes if w.status == w.success]
         stuck = [w.done_at - w.first_at for w in self.writes if w.status is not None]
         statuses: Counter[int] = Counter()
         for w in self.writes:
             statuses.update(w.statuses)
+
+        def of(w: Write) -> int:
+            return count[(w.member, w.kind)]
+
         return {
             "writes": len(self.writes),
+            "kinds": dict(Counter(f"{w.provider}-{w.kind}" for w in self.writes)),
             "acknowledged": len(acked),
             "unfinished": sum(1 for w in self.writes if w.status is None),
-            "other_final": sum(1 for w in self.writes if w.status not in (None, 201)),
-            "ledger_entries": sum(count[w.member] for w in self.writes),
-            "duplicates": sum(1 for w in self.writes if count[w.member] > 1),
-            "lost": sum(1 for w in acked if count[w.member] != 1 or points[w.member] != w.points),
+            "other_final": sum(1 for w in self.writes if w.status not in (None, w.success)),
+            "ledger_entries": sum(of(w) for w in self.writes),
+            "duplicates": sum(1 for w in self.writes if of(w) > 1),
+            "lost": sum(1 for w in acked if of(w) != 1 or points[(w.member, w.kind)] != w.points),
             "applied_unacknowledged": sum(
-                1 for w in self.writes if w.status != 201 and count[w.member] > 0
+                1 for w in self.writes if w.status != w.success and of(w) > 0
             ),
             "server_errors": statuses[500],
-            "replays_not_201": sum(1 for w in acked if w.replay_status not in (None, 201)),
+            "replays_not_201": sum(1 for w in acked if w.replay_status not in (None, w.success)),
             "replays_different": sum(1 for w in acked if w.replay_same is False),
             "max_stuck_s": round(max(stuck, default=0.0), 2),
             # from the fault to the last answer any client had to retry
@@ -224,8 +294,9 @@ def assert_exactly_once(verdict: dict[str, Any]) -> None:
             "applied_unacknowledged",
             "server_errors",
             "replays_not_201",
+            "unknown_open",
         )
-        if verdict[k]
+        if verdict.get(k)
     }
     assert not problems, f"exactly-once violated: {problems} in {verdict}"
     assert verdict["ledger_entries"] == verdict["acknowledged"] == verdict["writes"], verdict
