@@ -17,7 +17,9 @@ _WHEN = {
     422: "insufficient_points, member_inactive, upstream_rejected or idempotency_key_reused",
     429: "rate_limited (with Retry-After)",
     501: "operation_not_supported by this program's provider",
-    502: "upstream_outcome_unknown: retry with the same Idempotency-Key",
+    502: "upstream_outcome_unknown: the provider may have applied the write; retry with the "
+    "same Idempotency-Key (after `Retry-After` seconds when given): the gateway looks the "
+    "write up first, and resolves it in the background too",
     503: "upstream_unavailable",
     504: "upstream_timeout",
 }
