@@ -298,10 +298,33 @@ def test_base_url_needs_a_scheme():
         ("idempotency: {retention_seconds: 59}\n", "idempotency.retention_seconds: must be >= 60"),
         ("idempotency: {lease_seconds: 0}\n", "idempotency.lease_seconds: between 1 and 300"),
         ("server: {max_body_bytes: 1023}\n", "server.max_body_bytes: must be >= 1024"),
+        (
+            "idempotency: {reconcile: {settle_seconds: -1}}\n",
+            "idempotency.reconcile.settle_seconds: between 0 and 3600",
+        ),
+        (
+            "idempotency: {reconcile: {first_check_seconds: 10, max_interval_seconds: 5}}\n",
+            "idempotency.reconcile: 0.1 <= first_check_seconds <= max_interval_seconds",
+        ),
+        (
+            "idempotency: {retention_seconds: 3600, reconcile: {give_up_seconds: 3600}}\n",
+            "idempotency.reconcile.give_up_seconds: at least 60 and below retention_seconds",
+        ),
+        (
+            "idempotency: {reconcile: {batch: 0}}\n",
+            "idempotency.reconcile: poll_seconds 0.05-60, batch 1-1000",
+        ),
     ],
 )
 def test_global_number_checks(text, expected):
     assert _error(text) == expected
+
+
+def test_give_up_defaults_to_six_hours_or_half_the_retention():
+    from gateway.settings import IdempotencySettings
+
+    assert IdempotencySettings().give_up_seconds == 21_600
+    assert IdempotencySettings(retention_seconds=3600).give_up_seconds == 1800
 
 
 def test_inline_secrets_are_reported():
