@@ -9,6 +9,7 @@ replays it), ``not_applied`` frees the key (the caller's retry sends the write).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 from urllib.parse import quote
 
@@ -102,8 +103,11 @@ def assumed_success(
         )
         location = f"/v1/programs/{job.program}/members/{quote(member_id, safe='@')}"
         return 201, model, {"Location": location}
-    assert job.member_id is not None
-    if job.operation == "earn" and job.earn is not None:
+    if job.member_id is None:
+        raise ValueError("this record's write names no member")
+    if job.operation == "earn":
+        if job.earn is None:
+            raise ValueError("this record's earn has no body")
         reference = ctx.reference(job.earn.reference)
         model = Transaction(
             id=reference,
@@ -117,7 +121,9 @@ def assumed_success(
             point_type=job.earn.point_type,
         )
         return 201, model, {}
-    if job.operation == "redeem" and job.redemption is not None:
+    if job.operation == "redeem":
+        if job.redemption is None:
+            raise ValueError("this record's redemption has no body")
         reference = ctx.reference(job.redemption.reference)
         model = Redemption(
             id=redemption_id or reference,
@@ -164,7 +170,7 @@ async def settle_by_hand(
     if taken.state == "completed":
         raise LookupError("this key is already settled; its answer is replayed")
     if attempt is None:
-        seconds = max(1, taken.lease_left_ms // 1000)
+        seconds = max(1, math.ceil(taken.lease_left_ms / 1000))
         raise LookupError(f"an attempt is running on this key; try again in {seconds} s")
     if job is None:
         await attempt.unresolved(checked=False)
