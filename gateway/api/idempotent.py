@@ -109,7 +109,8 @@ async def run_write(
     stored = success_response(status, model, headers)
     await attempt.settle(stored)
     if attempt.recovered:
-        svc.idempotency.resolved(write_ctx.resolution or "found", attempt)
+        # found, absent (then re-sent), or re-sent with the provider's own key (IRT)
+        svc.idempotency.resolved(write_ctx.resolution or "resent", attempt)
     return _respond(stored, replayed=False)
 
 
