@@ -169,8 +169,20 @@ class AggregateController(Controller):
                 f"At most {limit} memberships per wallet request.",
                 errors=[FieldError(field="memberships", message=f"at most {limit} items")],
             )
+        caller = caller_of(request)
+        for index, membership in enumerate(data.memberships):
+            connector = svc.directory.find(caller, membership.program)
+            if connector is not None:  # an unknown program is that item's own problem
+                try:
+                    connector.check_ids(membership.member_id)
+                except InvalidRequest as exc:
+                    field = f"memberships[{index}].member_id"
+                    exc.errors = [
+                        FieldError(field=field, message=e.message) for e in exc.errors or []
+                    ]
+                    raise
         results = await svc.aggregates.wallet(
-            caller_of(request), [(m.program, m.member_id) for m in data.memberships]
+            caller, [(m.program, m.member_id) for m in data.memberships]
         )
         items = []
         for result in results:

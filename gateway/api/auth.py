@@ -103,7 +103,11 @@ async def authorize(
     program = connection.path_params.get("program")
     if program is not None:
         directory: ProgramDirectory = connection.app.state.directory
-        directory.connector(caller, program)
+        connector = directory.connector(caller, program)
+        # ids are opaque path segments: checked before anything reaches the provider
+        connector.check_ids(
+            connection.path_params.get("member_id"), connection.path_params.get("redemption_id")
+        )
         ctx = context.current()
         if ctx is not None:
             ctx.program = program

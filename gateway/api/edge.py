@@ -14,6 +14,8 @@ from typing import Any
 import structlog
 
 from gateway.api import fast_balance
+from gateway.api.problems import PROBLEM_JSON, problem_bytes
+from gateway.domain.errors import FieldError, InvalidRequest
 from gateway.infra import context, metrics
 from gateway.infra.logging import info_enabled
 
@@ -62,6 +64,9 @@ class Edge:
             await send(message)
 
         try:
+            if _encoded_separator(scope):
+                await _refuse_path(send_with_id)
+                return
             if not (self.fast_balance and await fast_balance.answer(self.app, scope, send_with_id)):
                 await self.app(scope, receive, send_with_id)
         finally:
@@ -107,3 +112,35 @@ def _call(call: context.UpstreamCall) -> dict[str, Any]:
         "status": call.status,
         "ms": call.duration_ms,
     }
+
+
+_SEPARATORS = (b"%2f", b"%5c")
+
+
+def _encoded_separator(scope: Scope) -> bool:
+    """An encoded ``/`` or ``\\`` inside an API path: the server decodes it, so the id it
+    was in would turn into two segments (or a path at the provider). Never routed."""
+    raw = scope.get("raw_path") or b""
+    if not raw.startswith(b"/v1/"):
+        return False
+    lowered = raw.lower()
+    return any(separator in lowered for separator in _SEPARATORS)
+
+
+async def _refuse_path(send: Send) -> None:
+    error = InvalidRequest(
+        "A path segment holds an encoded '/' or '\\'; ids are single path segments.",
+        errors=[FieldError(field="path", message="no encoded slash or backslash")],
+    )
+    body = problem_bytes(error)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 400,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

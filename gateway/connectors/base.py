@@ -8,6 +8,7 @@ from :func:`capabilities_of`, so they cannot disagree.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, ClassVar, Protocol, TypeVar, cast, runtime_checkable
 
 import msgspec
@@ -21,6 +22,7 @@ from gateway.domain.commands import (
     RedeemCommand,
 )
 from gateway.domain.errors import OperationNotSupported
+from gateway.domain.ids import SEGMENT, check_id
 from gateway.domain.models import ActivityPage, Balance, Member, Offer, Redemption, Transaction
 from gateway.infra.resilience import CircuitState
 from gateway.infra.store import Store
@@ -36,6 +38,10 @@ class Connector:
     lookup_keys: ClassVar[tuple[str, ...]] = ()
     #: operations the provider de-duplicates by the token we send: a retry may simply re-send
     native_idempotency: ClassVar[frozenset[str]] = frozenset()
+    #: a member id this provider can have (checked before any call; see domain/ids.py)
+    member_id_pattern: ClassVar[re.Pattern[str]] = SEGMENT
+    #: the same for a redemption id (a void's path)
+    redemption_id_pattern: ClassVar[re.Pattern[str]] = SEGMENT
     #: operations the provider refuses to apply twice (e.g. a second void of one
     #: authorization): when not found upstream they are re-sent without a settle time
     refuses_duplicates: ClassVar[frozenset[str]] = frozenset()
@@ -56,6 +62,13 @@ class Connector:
     async def aclose(self) -> None:
         """Release connections; called once at shutdown."""
         await self.http.aclose()
+
+    def check_ids(self, member_id: str | None, redemption_id: str | None = None) -> None:
+        """``400 invalid_request`` for an id this provider cannot have, before any call."""
+        if member_id is not None:
+            check_id("member_id", member_id, self.member_id_pattern)
+        if redemption_id is not None:
+            check_id("redemption_id", redemption_id, self.redemption_id_pattern)
 
     def circuit_state(self) -> CircuitState:
         return self.http.breaker.state

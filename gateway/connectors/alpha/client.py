@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -42,6 +43,8 @@ class AlphaOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 class AlphaConnector(Connector):
     provider = PROVIDER
+    #: recipient ids such as ``OLMKne7Y3N`` (a path segment at Alpha)
+    member_id_pattern = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}")
     Options = AlphaOptions
     options: AlphaOptions
     lookup_keys = ("email", "card_number")

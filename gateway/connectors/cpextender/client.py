@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -40,6 +41,8 @@ class CPExtenderOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True
 class CPExtenderConnector(Connector):
     provider = PROVIDER
     Options = CPExtenderOptions
+    #: customer numbers such as ``2059378440`` or ``CPOL-123185`` (a path segment at CP)
+    member_id_pattern = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
     options: CPExtenderOptions
 
     def __init__(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 import httpx
@@ -48,6 +49,8 @@ def _need_pin() -> InvalidRequest:
 
 class IRTConnector(Connector):
     provider = PROVIDER
+    #: card numbers (``cardnumber``, e.g. ``1234567812345678``)
+    member_id_pattern = re.compile(r"[A-Za-z0-9-]{1,32}")
     Options = IRTOptions
     options: IRTOptions
     lookup_keys = ("card_number",)

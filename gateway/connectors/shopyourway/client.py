@@ -4,6 +4,7 @@ JSON bodies whose outcome sits in a status code inside the body."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -116,6 +117,10 @@ def _enroll_errors(request: EnrollRequest, pin: str | None) -> list[FieldError]:
 
 class ShopYourWayConnector(Connector):
     provider = PROVIDER
+    #: ``MemberNumber`` (18) or ``MemberIdentifier`` (64); AuthorizationCode (10), or the
+    #: activity's TransactionID for a redemption found there
+    member_id_pattern = re.compile(r"[A-Za-z0-9-]{1,64}")
+    redemption_id_pattern = re.compile(r"[A-Za-z0-9-]{1,64}")
     Options = ShopYourWayOptions
     options: ShopYourWayOptions
     lookup_keys = ("email", "phone", "card_number")
