@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 from gateway import __version__
 from gateway.api.aggregates import AggregateController
 from gateway.api.auth import ApiKeyMiddleware
+from gateway.api.bodies import strict_body
 from gateway.api.edge import Edge
 from gateway.api.members import MemberController
 from gateway.api.points import PointsController
@@ -169,6 +170,7 @@ def create_litestar(
         lifespan=[lifespan],
         middleware=[auth],
         exception_handlers={Exception: handle_exception},
+        before_request=strict_body,
         openapi_config=openapi_config() if settings.server.docs else None,
         request_max_body_size=settings.server.max_body_bytes,
         debug=False,

@@ -155,9 +155,9 @@ class AggregateController(Controller):
         description="Each item carries its balance or its own problem (a program outside the "
         "client's list is that item's `program_not_found`); `totals` sums the available value "
         "per currency over the items that succeeded.",
-        opt={"scope": "members:read"},
+        opt={"scope": "members:read", "body": WalletRequest},
         status_code=200,
-        responses=problems((400, 401, 403)),
+        responses=problems((400, 401, 403, 413, 415, 429)),
     )
     async def wallet(
         self, request: Request[Any, Any, Any], data: JSONBody[WalletRequest]

@@ -72,7 +72,7 @@ class MemberController(Controller):
     @post(
         "/",
         summary="Enroll a member",
-        opt={"scope": "members:write", "idempotent": True},
+        opt={"scope": "members:write", "idempotent": True, "body": EnrollRequest},
         status_code=201,
         responses=problems(WRITE),
         response_headers=[
@@ -154,8 +154,8 @@ class MemberController(Controller):
         "/{member_id:str}",
         summary="Update a member (JSON Merge Patch, RFC 7396)",
         description="An absent field stays unchanged; a field set to null is cleared.",
-        opt={"scope": "members:write"},
-        responses=problems((*READ, 409, 422)),
+        opt={"scope": "members:write", "body": MemberPatchRequest},
+        responses=problems((*READ, 409, 413, 415, 422)),
     )
     async def update_member(
         self,

@@ -14,6 +14,8 @@ _WHEN = {
     404: "program_not_found or member_not_found",
     409: "member_already_enrolled or idempotency_request_in_progress",
     413: "payload_too_large",
+    415: "unsupported_media_type: send the body as application/json "
+    "(application/merge-patch+json also for PATCH)",
     422: "insufficient_points, member_inactive, upstream_rejected or idempotency_key_reused",
     429: "rate_limited (with Retry-After)",
     501: "operation_not_supported by this program's provider",
@@ -24,7 +26,7 @@ _WHEN = {
     504: "upstream_timeout",
 }
 READ = (400, 401, 403, 404, 429, 501, 503, 504)
-WRITE = (400, 401, 403, 404, 409, 413, 422, 429, 501, 502, 503, 504)
+WRITE = (400, 401, 403, 404, 409, 413, 415, 422, 429, 501, 502, 503, 504)
 
 
 def problems(statuses: tuple[int, ...]) -> dict[int, ResponseSpec]:

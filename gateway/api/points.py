@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from gateway.api.bodies import NoBody
 from gateway.api.idempotent import run_write
 from gateway.api.members import IdempotencyKey, Include, MemberPin, provider_data
 from gateway.api.openapi import CACHE_HEADERS, READ, REPLAYED, WRITE, problems
@@ -84,7 +85,7 @@ class PointsController(Controller):
     @post(
         "/earn",
         summary="Add points",
-        opt={"scope": "points:earn", "idempotent": True},
+        opt={"scope": "points:earn", "idempotent": True, "body": EarnRequest},
         status_code=201,
         responses=problems(WRITE),
         response_headers=[REPLAYED],
@@ -105,7 +106,7 @@ class PointsController(Controller):
     @post(
         "/redemptions",
         summary="Redeem (authorize) points",
-        opt={"scope": "points:redeem", "idempotent": True},
+        opt={"scope": "points:redeem", "idempotent": True, "body": RedemptionRequest},
         status_code=201,
         responses=problems(WRITE),
         response_headers=[REPLAYED],
@@ -126,7 +127,7 @@ class PointsController(Controller):
     @post(
         "/redemptions/{redemption_id:str}/void",
         summary="Reverse a redemption",
-        opt={"scope": "points:redeem", "idempotent": True},
+        opt={"scope": "points:redeem", "idempotent": True, "body": NoBody},
         status_code=200,
         responses=problems(WRITE),
         response_headers=[REPLAYED],
