@@ -27,6 +27,7 @@ from gateway.api.members import MemberController
 from gateway.api.points import PointsController
 from gateway.api.problems import handle_exception
 from gateway.api.programs import ProgramController
+from gateway.api.ratelimit import program_limiter
 from gateway.api.state import Services
 from gateway.api.system import healthz, openapi_document, prometheus_metrics, readyz
 from gateway.infra.embedded_redis import EmbeddedRedis
@@ -121,7 +122,9 @@ def create_litestar(
             directory=directory,
             balances=balances,
             writes=writes,
-            aggregates=AggregateService(settings.aggregates, directory, balances),
+            aggregates=AggregateService(
+                settings.aggregates, directory, balances, program_limiter(own_store)
+            ),
             idempotency=idempotency,
             identity=MemberTokens(settings.identity) if settings.identity else None,
             embedded_store=settings.redis.url is None and store is None,

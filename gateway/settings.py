@@ -128,6 +128,8 @@ class IdentitySettings(_Section):
     allowed_scopes: list[Scope] = msgspec.field(default_factory=lambda: ["members:read"])
     jwks_cache_seconds: int = 300
     rate_limit: RateLimitSettings | None = None
+    #: the longest a token may live (``exp`` - ``iat``, or ``exp`` - now without ``iat``)
+    max_token_lifetime_seconds: int = 86_400
 
 
 class ClientSettings(_Section):
@@ -382,6 +384,8 @@ def _check(settings: Settings) -> None:
             raise ConfigError("identity.rate_limit: requests >= 1 and per_seconds > 0")
         if not identity.jwks_url and not identity.keys:
             raise ConfigError("identity.jwks_url: give jwks_url or keys")
+        if not 60 <= identity.max_token_lifetime_seconds <= 31 * 86_400:
+            raise ConfigError("identity.max_token_lifetime_seconds: between 60 and 2678400")
         if not 0 <= identity.leeway_seconds <= 300:
             raise ConfigError("identity.leeway_seconds: between 0 and 300")
         bad = set(identity.algorithms) - {

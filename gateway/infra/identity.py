@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import time
 from typing import Any
 
@@ -36,6 +37,10 @@ class MemberCaller(ClientSettings, kw_only=True):
 
     def owns(self, program_id: str, member_id: str) -> bool:
         return (program_id, member_id) in self.memberships
+
+
+#: a program id as configured (settings: a lowercase slug); no wildcard
+_PROGRAM = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
 def _invalid(why: str) -> Unauthorized:
@@ -108,7 +113,18 @@ class MemberTokens:
             self._claims.validate(claims)
         except JoseError as exc:
             raise _invalid(exc.error) from None
+        self._check_lifetime(claims)
         return self._caller(claims)
+
+    def _check_lifetime(self, claims: dict[str, Any]) -> None:
+        """A token living longer than the configured maximum is refused, whatever it says."""
+        exp, iat = claims.get("exp"), claims.get("iat")
+        if not isinstance(exp, int | float) or isinstance(exp, bool):
+            raise _invalid("invalid_exp")
+        start = iat if isinstance(iat, int | float) and not isinstance(iat, bool) else time.time()
+        limit = self.settings.max_token_lifetime_seconds + self.settings.leeway_seconds
+        if exp - start > limit:
+            raise _invalid("lifetime_too_long")
 
     async def _decode(self, token: str) -> dict[str, Any]:
         for refresh in (False, True):
@@ -126,20 +142,28 @@ class MemberTokens:
         raise _invalid("unknown_key")  # pragma: no cover
 
     def _caller(self, claims: dict[str, Any]) -> MemberCaller:
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not subject.strip():
+            # the subject scopes idempotency keys and rate limits: never shared by tokens
+            raise _invalid("missing_sub")
         raw = claims.get(self.settings.memberships_claim) or []
         memberships: set[tuple[str, str]] = set()
         for item in raw if isinstance(raw, list) else []:
             if isinstance(item, str) and ":" in item:
                 program, _, member = item.partition(":")
-                memberships.add((program, member))
             elif isinstance(item, dict) and item.get("program") and item.get("member_id"):
-                memberships.add((str(item["program"]), str(item["member_id"])))
+                program, member = str(item["program"]), str(item["member_id"])
+            else:
+                continue
+            if not _PROGRAM.fullmatch(program) or not member:
+                # a wildcard ("*:x") or a malformed program would reach every program
+                raise _invalid("invalid_membership")
+            memberships.add((program, member))
         if not memberships:
             raise _invalid("no_memberships")
         scopes_raw = claims.get(self.settings.scopes_claim, "")
         scopes = scopes_raw.split() if isinstance(scopes_raw, str) else list(scopes_raw or [])
         allowed = [s for s in ALL_SCOPES if s in scopes and s in self.settings.allowed_scopes]
-        subject = str(claims.get("sub", ""))
         return MemberCaller(
             id="member:" + hashlib.sha256(subject.encode()).hexdigest()[:12],
             api_key_sha256="0" * 64,

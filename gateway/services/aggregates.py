@@ -63,13 +63,26 @@ def _coalesce_reads() -> None:
         ctx.coalesce_reads = True
 
 
+#: counts one call of ``caller`` against its limit for ``program`` (raises 429 when used up)
+ProgramLimit = Callable[[ClientSettings, str], Awaitable[None]]
+
+
+async def _no_limit(caller: ClientSettings, program: str) -> None:
+    return None
+
+
 class AggregateService:
     def __init__(
-        self, settings: AggregateSettings, directory: ProgramDirectory, balances: BalanceService
+        self,
+        settings: AggregateSettings,
+        directory: ProgramDirectory,
+        balances: BalanceService,
+        program_limit: ProgramLimit = _no_limit,
     ) -> None:
         self.settings = settings
         self.directory = directory
         self.balances = balances
+        self.program_limit = program_limit
 
     async def overview(
         self, connector: Connector, member_id: str, pin: str | None
@@ -109,11 +122,19 @@ class AggregateService:
                 connector = self.directory.connector(caller, program_id)
                 if isinstance(caller, MemberCaller) and not caller.owns(program_id, member_id):
                     raise MemberNotFound("No such member for this token.")
+                # each item is a balance read of its program: it counts against that
+                # program's limit for the caller, like GET …/balance (that item's 429)
+                await self.program_limit(caller, program_id)
                 return await self.balances.read(connector, member_id, no_cache=False)
 
             return WalletItemResult(program_id, member_id, await _within(deadline, "balance", read))
 
-        return list(await asyncio.gather(*(one(p, m) for p, m in memberships)))
+        # one read per distinct membership, however often it is listed
+        unique = list(dict.fromkeys(memberships))
+        found = dict(
+            zip(unique, await asyncio.gather(*(one(p, m) for p, m in unique)), strict=True)
+        )
+        return [found[item] for item in memberships]
 
 
 def totals(values: list[Money]) -> list[Money]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -11,9 +12,11 @@ import httpx
 import pytest
 from joserfc.jwk import RSAKey
 
+from gateway.app import create_app
 from gateway.infra.embedded_redis import free_tcp_port
 from gateway.sandbox.process import GatewayProcess
-from gateway.sandbox.world import LIMITED_KEY, World
+from gateway.sandbox.world import DEMO_API_KEY, LIMITED_KEY, World
+from gateway.settings import parse_settings
 
 MINE = "alpha-store:OLMKne7Y3N"
 SYW = "syw-rewards:7081207612717221"
@@ -134,9 +137,36 @@ def test_member_token_scopes_are_capped(gateway_url: str, world: World) -> None:
     assert patch.status_code == 403  # members:write is not among identity.allowed_scopes
 
 
-@pytest.mark.parametrize("problem", ["expired", "audience", "signature", "issuer", "garbage"])
+@pytest.mark.parametrize(
+    "problem",
+    [
+        "expired",
+        "audience",
+        "signature",
+        "issuer",
+        "garbage",
+        "lifetime",
+        "lifetime_without_iat",
+        "no_sub",
+        "empty_sub",
+        "wildcard",
+        "wildcard_object",
+    ],
+)
 def test_bad_member_tokens_are_401(gateway_url: str, world: World, problem: str) -> None:
-    if problem == "expired":
+    if problem == "lifetime":  # longer than identity.max_token_lifetime_seconds (24 h)
+        token = world.idp.mint([MINE], lifetime=10**9)
+    elif problem == "lifetime_without_iat":
+        token = world.idp.mint([MINE], lifetime=2 * 86_400, omit=("iat",))
+    elif problem == "no_sub":
+        token = world.idp.mint([MINE], omit=("sub",))
+    elif problem == "empty_sub":
+        token = world.idp.mint([MINE], subject=" ")
+    elif problem == "wildcard":  # would reach every program
+        token = world.idp.mint(["*:OLMKne7Y3N"])
+    elif problem == "wildcard_object":
+        token = world.idp.mint([MINE, {"program": "*", "member_id": "x"}])  # type: ignore[list-item]
+    elif problem == "expired":
         token = world.idp.mint([MINE], now=int(time.time()) - 3600, lifetime=60)
     elif problem == "audience":
         token = world.idp.mint([MINE], audience="someone-else")
@@ -153,3 +183,36 @@ def test_bad_member_tokens_are_401(gateway_url: str, world: World, problem: str)
     assert response.status_code == 401
     assert response.json()["code"] == "unauthorized"
     assert "invalid_token" in response.headers["www-authenticate"]
+
+
+def test_wallet_items_count_against_the_programs_rate_limit(world: World, redis_url: str) -> None:
+    capped_key = "capped-" + DEMO_API_KEY
+    config = world.config_yaml(redis_url=redis_url, key_prefix=f"lg-cap-{uuid.uuid4().hex[:6]}")
+    config = config.replace(
+        "programs:\n  - id: cafe-rewards",
+        "  - id: capped\n"
+        f"    api_key_sha256: {hashlib.sha256(capped_key.encode()).hexdigest()}\n"
+        '    programs: ["*"]\n'
+        "    scopes: [members:read]\n"
+        "    program_rate_limits: {cafe-rewards: {requests: 2, per_seconds: 60}}\n"
+        "programs:\n  - id: cafe-rewards",
+        1,
+    )
+    url = world.servers.add(create_app(parse_settings(config)))
+    item = {"program": "cafe-rewards", "member_id": "2059378440"}
+    other = {"program": "alpha-store", "member_id": "OLMKne7Y3N"}
+    before = len(world.cp.requests)
+    with httpx.Client(
+        base_url=url, timeout=10, headers={"Authorization": f"Bearer {capped_key}"}
+    ) as client:
+        statuses = []
+        for _ in range(4):
+            body = client.post("/v1/wallet", json={"memberships": [item, item, other]}).json()
+            first, again, alpha = body["items"]
+            assert first == again  # one read per distinct membership
+            statuses.append(first.get("error", {}).get("code", "ok"))
+            assert "data" in alpha  # another program's limit is its own
+        balance = client.get("/v1/programs/cafe-rewards/members/2059378440/balance")
+    assert statuses == ["ok", "ok", "rate_limited", "rate_limited"]
+    assert balance.status_code == 429  # the wallet used the program's budget up
+    assert len(world.cp.requests) - before <= 2
