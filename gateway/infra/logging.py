@@ -83,12 +83,27 @@ _SENSITIVE = _SECRETS | {
     "user",
     "username",
     "clientid",
+    # Alpha recipients: the id is the member id; company and free text are the member's own
+    "id",
+    "recipientid",
+    "company",
+    "delcompany",
+    "companyname",
+    "organisation",
+    "organization",
+    "note",
+    "notes",
+    "comment",
+    "comments",
+    "freetext",
 }
 _PATTERNS = (
     re.compile(r"-----BEGIN [A-Z ]+-----[\s\S]*?(?:-----END [A-Z ]+-----|$)"),  # PEM
     re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),  # email
     # card / phone / account numbers (not ISO dates or clock times)
     re.compile(r"(?<![\w.:-])(?!\d{4}-\d\d-\d\d)\+?\d(?:[ -]?\d){6,18}(?![\w.:])"),
+    # a card-like run of 12-19 digits anywhere, also inside a word ("RED-4111111111111111")
+    re.compile(r"\d{12,19}"),
     re.compile(r"(?i)bearer\s+[\w\-.~+/=]+"),  # bearer credentials
     re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*"),  # JWTs
 )

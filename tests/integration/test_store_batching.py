@@ -5,11 +5,24 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
+import pytest
 import redis
 
+from gateway.infra.embedded_redis import EmbeddedRedis
 from gateway.infra.store import CachedBalance, Store
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    """A Redis of this module's own: the counts below must not include other gateways'
+    calls (the session's gateways run reconcilers that poll the shared Redis)."""
+    server = EmbeddedRedis().start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
 
 
 def _calls(client: redis.Redis, command: str) -> int:

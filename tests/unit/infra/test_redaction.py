@@ -60,3 +60,85 @@ def test_strip_secrets_keeps_member_data_but_not_credentials() -> None:
         "Nested": {"access_token": MASK},
         "Email": "b@example.com",
     }
+
+
+# --- the documents' own sample payloads, as a debug upstream_exchange line carries them ----
+
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+#: keys whose values are personal data in the providers' documents
+PERSONAL = {
+    "email",
+    "emailaddress",
+    "firstname",
+    "lastname",
+    "surname",
+    "telephone",
+    "phone",
+    "postcode",
+    "zipcode",
+    "town",
+    "city",
+    "company",
+    "delcompany",
+    "delfirstname",
+    "delsurname",
+    "deltelephone",
+    "deltown",
+    "delpostcode",
+    "id",
+    "membernumber",
+    "customernumber",
+    "cardnumber",
+    "ref",
+    "publickey",
+    "address1",
+    "birthdate",
+}
+
+
+def _personal_values(value: object, key: str = "") -> list[str]:
+    found: list[str] = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found += _personal_values(v, str(k))
+    elif isinstance(value, list):
+        for v in value:
+            found += _personal_values(v, key)
+    elif isinstance(value, str | int) and not isinstance(value, bool):
+        normal = "".join(c for c in key.lower() if c.isalnum())
+        if normal in PERSONAL and len(str(value)) >= 3:
+            found.append(str(value))
+    return found
+
+
+SAMPLES = [
+    "alpha/recipient.json",
+    "alpha/create_request.json",
+    "cpextender/balance_check_response.json",
+    "cpextender/authorize_request.json",
+    "shopyourway/member_lookup_response.json",
+    "shopyourway/create_member_request.json",
+    "shopyourway/process_redemption_request.json",
+]
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_no_personal_data_of_the_documents_samples_survives(name: str) -> None:
+    sample = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    personal = _personal_values(sample)
+    assert personal, f"{name}: the sample has personal data to look for"
+    logged = json.dumps(scrub({"event": "upstream_exchange", "body": sample}))
+    leaked = [v for v in personal if f'"{v}"' in logged or v in logged]
+    assert not leaked, f"{name}: {leaked}"
+
+
+def test_a_card_number_inside_free_text_is_masked() -> None:
+    for text in ("RED-4111111111111111", "order4111111111111111x", "ref:4111111111111111"):
+        assert "4111111111111111" not in scrub(text)
+    kept = "points 4516 on 2024-01-14T23:29:13"  # short numbers and timestamps stay
+    assert scrub(kept) == kept
