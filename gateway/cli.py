@@ -72,7 +72,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
         shared = _start_embedded(settings)
         os.environ[EMBEDDED_REDIS_ENV] = shared.url
     try:
-        serving.run("gateway.asgi:app", host, port, workers)
+        serving.run(
+            "gateway.asgi:app",
+            host,
+            port,
+            workers,
+            timeout_keep_alive=settings.server.keep_alive_seconds,
+            limit_concurrency=settings.server.max_connections_per_worker,
+        )
     finally:
         gave_up = shared is not None and shared.gave_up
         if shared is not None:

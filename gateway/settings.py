@@ -31,6 +31,10 @@ class ServerSettings(_Section):
     port: int = 8080
     workers: int = 1
     max_body_bytes: int = 65_536
+    #: an idle keep-alive connection is closed after this many seconds
+    keep_alive_seconds: float = 5.0
+    #: connections (and requests in flight) one worker serves at once; beyond: 503
+    max_connections_per_worker: int = 1000
     docs: bool = True
     metrics_public: bool = True
 
@@ -406,6 +410,10 @@ def _check(settings: Settings) -> None:
         raise ConfigError("aggregates.recent_activity: between 1 and 100")
     if not 1 <= agg.wallet_max_items <= 100:
         raise ConfigError("aggregates.wallet_max_items: between 1 and 100")
+    if not 0.1 <= settings.server.keep_alive_seconds <= 600:
+        raise ConfigError("server.keep_alive_seconds: between 0.1 and 600")
+    if not 1 <= settings.server.max_connections_per_worker <= 100_000:
+        raise ConfigError("server.max_connections_per_worker: between 1 and 100000")
     if settings.server.max_body_bytes < 1024:
         raise ConfigError("server.max_body_bytes: must be >= 1024")
 
