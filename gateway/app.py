@@ -194,4 +194,9 @@ def create_app(
     log = settings.logging
     configure_logging(log.level, log.format, log.output)
     app = create_litestar(settings, store, embedded_url=embedded_url)
-    return Edge(app, fast_balance=fast_balance)
+    return Edge(
+        app,
+        fast_balance=fast_balance,
+        max_header_bytes=settings.server.max_header_bytes,
+        max_headers=settings.server.max_headers,
+    )

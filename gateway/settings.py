@@ -31,6 +31,9 @@ class ServerSettings(_Section):
     port: int = 8080
     workers: int = 1
     max_body_bytes: int = 65_536
+    #: the request's header fields, all together, and how many; beyond: 431
+    max_header_bytes: int = 16_384
+    max_headers: int = 100
     #: an idle keep-alive connection is closed after this many seconds
     keep_alive_seconds: float = 5.0
     #: connections (and requests in flight) one worker serves at once; beyond: 503
@@ -410,6 +413,10 @@ def _check(settings: Settings) -> None:
         raise ConfigError("aggregates.recent_activity: between 1 and 100")
     if not 1 <= agg.wallet_max_items <= 100:
         raise ConfigError("aggregates.wallet_max_items: between 1 and 100")
+    if not 1024 <= settings.server.max_header_bytes <= 1_048_576:
+        raise ConfigError("server.max_header_bytes: between 1024 and 1048576")
+    if not 10 <= settings.server.max_headers <= 1000:
+        raise ConfigError("server.max_headers: between 10 and 1000")
     if not 0.1 <= settings.server.keep_alive_seconds <= 600:
         raise ConfigError("server.keep_alive_seconds: between 0.1 and 600")
     if not 1 <= settings.server.max_connections_per_worker <= 100_000:

@@ -15,7 +15,7 @@ import structlog
 
 from gateway.api import fast_balance
 from gateway.api.problems import PROBLEM_JSON, problem_bytes
-from gateway.domain.errors import FieldError, InvalidRequest
+from gateway.domain.errors import FieldError, GatewayError, HeadersTooLarge, InvalidRequest
 from gateway.infra import context, metrics
 from gateway.infra.logging import info_enabled
 
@@ -31,10 +31,24 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 
 
 class Edge:
-    def __init__(self, app: ASGIApp, *, fast_balance: bool = True) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        fast_balance: bool = True,
+        max_header_bytes: int = 16_384,
+        max_headers: int = 100,
+    ) -> None:
         self.app = app
+        self.max_header_bytes = max_header_bytes
+        self.max_headers = max_headers
         #: answer plain balance reads in front of litestar (see gateway/api/fast_balance.py)
         self.fast_balance = fast_balance
+
+    def _headers_too_large(self, headers: list[tuple[bytes, bytes]]) -> bool:
+        """More header fields, or more header bytes, than configured. The server has read
+        them already (uvicorn/httptools caps neither): this bounds what reaches the app."""
+        return len(headers) > self.max_headers or _header_bytes(headers) > self.max_header_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -64,8 +78,17 @@ class Edge:
             await send(message)
 
         try:
+            if self._headers_too_large(scope["headers"]):
+                await _refuse(
+                    send_with_id,
+                    HeadersTooLarge(
+                        f"The request's header fields exceed {self.max_headers} fields or "
+                        f"{self.max_header_bytes} bytes.",
+                    ),
+                )
+                return
             if _encoded_separator(scope):
-                await _refuse_path(send_with_id)
+                await _refuse(send_with_id, _separator_error())
                 return
             if not (self.fast_balance and await fast_balance.answer(self.app, scope, send_with_id)):
                 await self.app(scope, receive, send_with_id)
@@ -117,6 +140,10 @@ def _call(call: context.UpstreamCall) -> dict[str, Any]:
 _SEPARATORS = (b"%2f", b"%5c")
 
 
+def _header_bytes(headers: list[tuple[bytes, bytes]]) -> int:
+    return sum(len(name) + len(value) + 4 for name, value in headers)  # "name: value\r\n"
+
+
 def _encoded_separator(scope: Scope) -> bool:
     """An encoded ``/`` or ``\\`` inside an API path: the server decodes it, so the id it
     was in would turn into two segments (or a path at the provider). Never routed."""
@@ -127,16 +154,20 @@ def _encoded_separator(scope: Scope) -> bool:
     return any(separator in lowered for separator in _SEPARATORS)
 
 
-async def _refuse_path(send: Send) -> None:
-    error = InvalidRequest(
+def _separator_error() -> InvalidRequest:
+    return InvalidRequest(
         "A path segment holds an encoded '/' or '\\'; ids are single path segments.",
         errors=[FieldError(field="path", message="no encoded slash or backslash")],
     )
+
+
+async def _refuse(send: Send, error: GatewayError) -> None:
+    """Answer ``error`` as a problem, before routing."""
     body = problem_bytes(error)
     await send(
         {
             "type": "http.response.start",
-            "status": 400,
+            "status": error.status,
             "headers": [
                 (b"content-type", PROBLEM_JSON.encode()),
                 (b"content-length", str(len(body)).encode()),

@@ -18,6 +18,7 @@ _WHEN = {
     "(application/merge-patch+json also for PATCH)",
     422: "insufficient_points, member_inactive, upstream_rejected or idempotency_key_reused",
     429: "rate_limited (with Retry-After)",
+    431: "request_header_fields_too_large: more header fields or bytes than the server allows",
     501: "operation_not_supported by this program's provider",
     502: "upstream_outcome_unknown: the provider may have applied the write; retry with the "
     "same Idempotency-Key (after `Retry-After` seconds when given): the gateway looks the "
@@ -25,8 +26,8 @@ _WHEN = {
     503: "upstream_unavailable",
     504: "upstream_timeout",
 }
-READ = (400, 401, 403, 404, 429, 501, 503, 504)
-WRITE = (400, 401, 403, 404, 409, 413, 415, 422, 429, 501, 502, 503, 504)
+READ = (400, 401, 403, 404, 429, 431, 501, 503, 504)
+WRITE = (400, 401, 403, 404, 409, 413, 415, 422, 429, 431, 501, 502, 503, 504)
 
 
 def problems(statuses: tuple[int, ...]) -> dict[int, ResponseSpec]:

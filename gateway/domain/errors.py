@@ -90,6 +90,10 @@ class UnsupportedMediaType(GatewayError):
     code, status, title = "unsupported_media_type", 415, "Unsupported media type"
 
 
+class HeadersTooLarge(GatewayError):
+    code, status, title = "request_header_fields_too_large", 431, "Request header fields too large"
+
+
 class ProgramNotFound(GatewayError):
     code, status, title = "program_not_found", 404, "Program not found"
 

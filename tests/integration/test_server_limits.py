@@ -72,3 +72,26 @@ def test_connections_beyond_the_worker_limit_get_503(limited: int) -> None:
     with _connect(limited) as sock:  # free again once they are gone
         sock.sendall(REQUEST)
         assert _answer(sock).startswith(b"HTTP/1.1 200")
+
+
+def _status(port: int, request: bytes) -> tuple[int, bytes]:
+    with _connect(port) as sock:
+        sock.sendall(request)
+        head = _answer(sock)
+    return int(head.split(b" ", 2)[1]), head
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        b"X-Big: " + b"a" * 20_000 + b"\r\n",  # one header over server.max_header_bytes
+        b"".join(b"X-H%d: v\r\n" % i for i in range(150)),  # more than server.max_headers
+    ],
+)
+def test_too_many_or_too_large_headers_are_431(gateway_url: str, extra: bytes) -> None:
+    port = int(gateway_url.rsplit(":", 1)[1])
+    status, head = _status(port, b"GET /v1/programs HTTP/1.1\r\nHost: gw\r\n" + extra + b"\r\n")
+    assert status == 431, head
+    assert b"application/problem+json" in head
+    ok, _ = _status(port, b"GET /healthz HTTP/1.1\r\nHost: gw\r\nX-Small: v\r\n\r\n")
+    assert ok == 200
