@@ -67,13 +67,13 @@ HEADER = [
 ]
 
 
-async def _with_service(settings: Settings, url: str) -> tuple[Store, IdempotencyService]:
+def _with_service(settings: Settings, url: str) -> tuple[Store, IdempotencyService]:
     store = Store.from_url(url, settings.redis.key_prefix, replica_acks=settings.redis.acks())
     return store, IdempotencyService(store.records, settings.idempotency)
 
 
 async def list_unknown(settings: Settings, url: str, program: str | None, as_json: bool) -> int:
-    store, service = await _with_service(settings, url)
+    store, service = _with_service(settings, url)
     try:
         found = await open_unknowns(service, program)
     finally:
@@ -92,7 +92,7 @@ async def list_unknown(settings: Settings, url: str, program: str | None, as_jso
 
 
 async def settle(settings: Settings, url: str, args: argparse.Namespace) -> int:
-    store, service = await _with_service(settings, url)
+    store, service = _with_service(settings, url)
     try:
         done = await settle_by_hand(
             service,

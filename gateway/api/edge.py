@@ -148,7 +148,7 @@ def _encoded_separator(scope: Scope) -> bool:
     """An encoded ``/`` or ``\\`` inside an API path: the server decodes it, so the id it
     was in would turn into two segments (or a path at the provider). Never routed."""
     raw = scope.get("raw_path") or b""
-    if not raw.startswith(b"/v1/"):
+    if b"%" not in raw or not raw.startswith(b"/v1/"):  # the common case: nothing encoded
         return False
     lowered = raw.lower()
     return any(separator in lowered for separator in _SEPARATORS)

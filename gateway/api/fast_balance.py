@@ -34,7 +34,7 @@ from gateway.api.auth import bearer_key, find_client
 from gateway.api.members import provider_data
 from gateway.api.points import BALANCE_SCOPE, balance_headers, forces_fresh
 from gateway.api.problems import PROBLEM_JSON, problem_bytes, problem_for
-from gateway.domain.ids import SEGMENT
+from gateway.domain.ids import is_valid_id
 from gateway.infra import context
 from gateway.infra.identity import looks_like_jwt
 
@@ -86,10 +86,8 @@ async def answer(app: Any, scope: MutableMapping[str, Any], send: Send) -> bool:
     connector = services.directory.find(client, program)
     if connector is None or not connector.balance_cacheable:
         return False
-    if not connector.member_id_pattern.fullmatch(member_id) or not SEGMENT.fullmatch(member_id):
+    if not is_valid_id(member_id, connector.member_id_pattern):
         return False  # litestar answers it (400 invalid_request, see api/auth.py)
-    if not member_id.strip("."):
-        return False
     if connector.program.balance_ttl_seconds <= 0:
         return False
 

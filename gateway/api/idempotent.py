@@ -33,7 +33,7 @@ from gateway.domain.errors import (
 )
 from gateway.infra import context
 from gateway.infra.records import StoredResponse
-from gateway.services.idempotency import Attempt, IdempotencyService, Replay, success_response
+from gateway.services.idempotency import Attempt, Replay, success_response
 from gateway.services.writes import WriteContext
 
 _log = structlog.get_logger("gateway.idempotency")
@@ -105,18 +105,16 @@ async def run_write(
         try:
             status, model, headers = await svc.writes.perform(connector, job, write_ctx, pin)
         except Exception as exc:  # every failure must settle the record one way or another
-            return await _failed(svc.idempotency, attempt, write_ctx, exc)
+            return await _failed(attempt, exc)
     stored = success_response(status, model, headers)
     await attempt.settle(stored)
     if attempt.recovered:
         # found, absent (then re-sent), or re-sent with the provider's own key (IRT)
-        svc.idempotency.resolved(write_ctx.resolution or "resent", attempt)
+        attempt.resolved(write_ctx.resolution or "resent")
     return _respond(stored, replayed=False)
 
 
-async def _failed(
-    idempotency: IdempotencyService, attempt: Attempt, ctx: WriteContext, exc: Exception
-) -> Response[Any]:
+async def _failed(attempt: Attempt, exc: Exception) -> Response[Any]:
     error = translate(exc)
     if not isinstance(exc, GatewayError | HTTPException):
         # A defect of ours, possibly after the provider applied the write: keep the key
@@ -140,7 +138,7 @@ async def _failed(
     stored = _stored(error)
     await attempt.settle(stored)
     if attempt.recovered:
-        idempotency.resolved("refused", attempt)
+        attempt.resolved("refused")
     return _respond(stored, replayed=False)
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from gateway.domain.models import Address
+from gateway.domain.models import Address, Member
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
@@ -32,6 +32,20 @@ class EnrollRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     birth_date: dt.date | None = None
     address: Address | None = None
     card_number: ShortText | None = None
+
+    def as_member(self, program: str, member_id: str) -> Member:
+        """The member this enrollment makes, as far as the request tells."""
+        return Member(
+            program=program,
+            member_id=member_id,
+            status="active",
+            email=self.email,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            phone=self.phone,
+            birth_date=self.birth_date,
+            address=self.address,
+        )
 
 
 class EarnRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

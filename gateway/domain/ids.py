@@ -19,9 +19,13 @@ from gateway.domain.errors import FieldError, InvalidRequest
 SEGMENT = re.compile(r"[A-Za-z0-9._~@+-]{1,128}")
 
 
+def is_valid_id(value: str, pattern: re.Pattern[str] = SEGMENT) -> bool:
+    return bool(SEGMENT.fullmatch(value) and value.strip(".") and pattern.fullmatch(value))
+
+
 def check_id(field: str, value: str, pattern: re.Pattern[str] = SEGMENT) -> str:
     """``value`` when it is a valid id for ``pattern``; else ``400 invalid_request``."""
-    if SEGMENT.fullmatch(value) and value.strip(".") and pattern.fullmatch(value):
+    if is_valid_id(value, pattern):
         return value
     raise InvalidRequest(
         f"{field} is not a valid id for this program.",

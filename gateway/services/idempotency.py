@@ -141,6 +141,10 @@ class Attempt:
     async def settle(self, response: StoredResponse) -> None:
         await self._end("completed", response)
 
+    def resolved(self, result: str) -> None:
+        """Count and log how this key's unknown outcome ended."""
+        self._service.resolved(result, self)
+
     async def unknown(self) -> None:
         """This attempt may have reached the provider and its outcome is not known: keep
         the key, and have the reconciler look at it after the first interval."""
@@ -155,7 +159,7 @@ class Attempt:
         delay = svc.next_check_ms(self.checks, self.age_ms, at_least_ms)
         if delay < 0:
             if self.via == "reconciler":  # the one place a record is parked: counted once
-                svc.resolved("gave_up", self)
+                self.resolved("gave_up")
             else:  # a caller's retry leaves parking (and its count) to the reconciler
                 delay = svc.max_interval_ms
         try:

@@ -117,7 +117,7 @@ class Reconciler:
                 status, model, headers = await self.writes.perform(connector, job, ctx)
             except ProvablyAbsent:
                 await attempt.absent()
-                self.idempotency.resolved("absent", attempt)
+                attempt.resolved("absent")
                 return "absent"
             except GatewayError as exc:
                 return await self._failed(attempt, exc)
@@ -127,7 +127,7 @@ class Reconciler:
                 return "error"
         await attempt.settle(success_response(status, model, headers))
         result = ctx.resolution or "resent"
-        self.idempotency.resolved(result, attempt)
+        attempt.resolved(result)
         return result
 
     async def _failed(self, attempt: Attempt, exc: GatewayError) -> str:
@@ -141,7 +141,7 @@ class Reconciler:
         # A definite refusal of a re-send: nothing was applied. Free the key, so the
         # caller's retry sends it and gets the refusal itself.
         await attempt.absent()
-        self.idempotency.resolved("refused", attempt)
+        attempt.resolved("refused")
         return "refused"
 
     async def refresh_gauge(self) -> None:

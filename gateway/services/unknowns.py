@@ -11,15 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 from typing import Any
-from urllib.parse import quote
 
 import msgspec
 
 from gateway.domain.commands import WriteJob
-from gateway.domain.models import Member, Redemption, Transaction
+from gateway.domain.models import Redemption, Transaction
 from gateway.infra.records import OpenUnknown
 from gateway.services.idempotency import IdempotencyService, decode_job, success_response
-from gateway.services.writes import Outcome, WriteContext
+from gateway.services.writes import Outcome, WriteContext, member_location
 
 
 class UnknownWrite(msgspec.Struct, kw_only=True):
@@ -89,20 +88,11 @@ def assumed_success(
     if job.operation == "enroll":
         if not member_id or job.enroll is None:
             raise ValueError("an enrollment settled as applied needs the member id (--member-id)")
-        req = job.enroll
-        model = Member(
-            program=job.program,
-            member_id=member_id,
-            status="active",
-            email=req.email,
-            first_name=req.first_name,
-            last_name=req.last_name,
-            phone=req.phone,
-            birth_date=req.birth_date,
-            address=req.address,
+        return (
+            201,
+            job.enroll.as_member(job.program, member_id),
+            member_location(job.program, member_id),
         )
-        location = f"/v1/programs/{job.program}/members/{quote(member_id, safe='@')}"
-        return 201, model, {"Location": location}
     if job.member_id is None:
         raise ValueError("this record's write names no member")
     if job.operation == "earn":
@@ -177,7 +167,7 @@ async def settle_by_hand(
         raise LookupError("this record does not keep its write (made by an older gateway)")
     if not applied:
         await attempt.absent()
-        idempotency.resolved("not_applied", attempt)
+        attempt.resolved("not_applied")
         return "not applied: the key is free, the caller's retry sends the write"
     try:
         status, model, headers = assumed_success(
@@ -187,5 +177,5 @@ async def settle_by_hand(
         await attempt.unresolved(checked=False)
         raise
     await attempt.settle(success_response(status, model, headers))
-    idempotency.resolved("applied", attempt)
+    attempt.resolved("applied")
     return f"applied: a retry of the key now answers {status}"

@@ -63,6 +63,11 @@ Outcome = tuple[int, Any, dict[str, str]]
 LOOKUP_MARGIN = dt.timedelta(days=2)
 
 
+def member_location(program: str, member_id: str) -> dict[str, str]:
+    """The ``Location`` header of an enrollment's answer."""
+    return {"Location": f"/v1/programs/{program}/members/{quote(member_id, safe='@')}"}
+
+
 class ProvablyAbsent(Exception):
     """For the reconciler: the write was never applied; free the key, send nothing."""
 
@@ -195,8 +200,7 @@ class WriteService:
             assert job.enroll is not None
             member = await self.enroll(connector, job.enroll, ctx, pin)
             member.provider_data = None
-            location = f"/v1/programs/{job.program}/members/{quote(member.member_id, safe='@')}"
-            return 201, member, {"Location": location}
+            return 201, member, member_location(job.program, member.member_id)
         assert job.member_id is not None
         if job.operation == "earn":
             assert job.earn is not None

@@ -178,17 +178,7 @@ class IRTConnector(Connector):
 
     def _enrolled(self, request: EnrollRequest) -> Member:
         assert request.card_number is not None
-        return Member(
-            program=self.program.id,
-            member_id=request.card_number,
-            status="active",
-            email=request.email,
-            first_name=request.first_name,
-            last_name=request.last_name,
-            phone=request.phone,
-            birth_date=request.birth_date,
-            address=request.address,
-        )
+        return request.as_member(self.program.id, request.card_number)
 
     async def find_enrollment(self, request: EnrollRequest) -> Member | None:
         assert request.card_number is not None
