@@ -50,14 +50,14 @@ class Case:
 
 def _cp_earn(world: World, _: httpx.Client) -> tuple[str, dict[str, Any] | None, str]:
     number = world.new_cp_customer()
-    body = {"points": 40, "reference": f"E-{uuid.uuid4().hex[:8]}"}
+    body = {"points": 40, "reference": f"E-r{uuid.uuid4().hex[:8]}"}
     return f"/v1/programs/cafe-rewards/members/{number}/earn", body, number
 
 
 def _cp_redeem(world: World, _: httpx.Client) -> tuple[str, dict[str, Any] | None, str]:
     number = world.new_cp_customer()
     world.cp.customers[number].points = 5000
-    body = {"points": 300, "reference": f"S-{uuid.uuid4().hex[:8]}"}
+    body = {"points": 300, "reference": f"S-r{uuid.uuid4().hex[:8]}"}
     return f"/v1/programs/cafe-rewards/members/{number}/redemptions", body, number
 
 

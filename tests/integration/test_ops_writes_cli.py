@@ -60,7 +60,7 @@ def _unknown_redemption(world: World, client: httpx.Client) -> tuple[str, str, s
     number = world.new_cp_customer()
     world.cp.customers[number].points = 1000
     path = f"/v1/programs/cafe-rewards/members/{number}/redemptions"
-    key = f"kiosk-{uuid.uuid4().hex[:12]}"
+    key = f"kiosk-k{uuid.uuid4().hex[:12]}"
     world.cp.faults.set(Faults(error_rate=1.0))  # a 500: CP may or may not have applied it
     try:
         answer = client.post(
