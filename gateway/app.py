@@ -6,19 +6,22 @@ import asyncio
 import contextlib
 import os
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
-from litestar import Litestar
+from litestar import Litestar, Response
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server
+from litestar.routes import HTTPRoute
+from litestar.types import Scope
 from redis.exceptions import RedisError
 
 from gateway import __version__
+from gateway.api import openapi
 from gateway.api.aggregates import AggregateController
 from gateway.api.auth import ApiKeyMiddleware
 from gateway.api.bodies import strict_body
@@ -65,7 +68,6 @@ def openapi_config() -> OpenAPIConfig:
                 )
             }
         ),
-        security=[{"apiKey": []}],
         path="/docs",
         render_plugins=[ScalarRenderPlugin()],
     )
@@ -168,7 +170,7 @@ def create_litestar(
         handlers.append(openapi_document)
     if settings.server.metrics_public:
         handlers.append(prometheus_metrics)
-    return Litestar(
+    app = Litestar(
         route_handlers=handlers,
         lifespan=[lifespan],
         middleware=[auth],
@@ -178,6 +180,32 @@ def create_litestar(
         request_max_body_size=settings.server.max_body_bytes,
         debug=False,
     )
+    _answer_options_with_every_method(app)
+    if settings.server.docs:
+        # built once here, then served as is by /openapi.json and /docs/openapi.json
+        openapi.finish(app.openapi_schema, wallet_max_items=settings.aggregates.wallet_max_items)
+    return app
+
+
+def _options_handler(allow: str) -> Callable[[Scope], Response[None]]:
+    def options_handler(scope: Scope) -> Response[None]:
+        return Response(content=None, status_code=204, headers={"Allow": allow})
+
+    return options_handler
+
+
+def _answer_options_with_every_method(app: Litestar) -> None:
+    """litestar 2.x keeps, for a path whose handlers two registrations add (the members
+    collection, a member), the OPTIONS handler made for the first: its ``Allow`` then misses
+    the later methods (``OPTIONS, POST`` on ``/members``, which also has GET), while the
+    405's ``Allow`` is right. Each route's OPTIONS handler is given the route's own list."""
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        allow = ", ".join(sorted(route.methods))
+        for handler in route.route_handlers:
+            if handler.handler_name == "options_handler":
+                handler._fn = _options_handler(allow)  # type: ignore[assignment]  # sync, as litestar's own
 
 
 def create_app(

@@ -51,6 +51,7 @@ def _load(path: str) -> Settings:
 
 def cmd_serve(args: argparse.Namespace) -> None:
     from gateway import serving
+    from gateway.http_limits import uvicorn_options
     from gateway.infra.logging import configure
 
     path = _config_path(args)
@@ -77,8 +78,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
             host,
             port,
             workers,
-            timeout_keep_alive=settings.server.keep_alive_seconds,
-            limit_concurrency=settings.server.max_connections_per_worker,
+            **uvicorn_options(settings.server),
         )
     finally:
         gave_up = shared is not None and shared.gave_up
@@ -104,12 +104,15 @@ def _start_embedded(settings: Settings) -> EmbeddedRedis:
 
 def cmd_demo(args: argparse.Namespace) -> None:
     from gateway.app import create_app
+    from gateway.http_limits import uvicorn_options
     from gateway.sandbox.world import DEMO_API_KEY, World
 
     world = World().start()
     world.log_level = "info" if args.verbose else "warning"
     settings = parse_settings(world.config_yaml(port=args.port))
-    url = world.servers.add(create_app(settings), port=args.port, host=args.host)
+    url = world.servers.add(
+        create_app(settings), port=args.port, host=args.host, **uvicorn_options(settings.server)
+    )
     base = url.replace("0.0.0.0", "127.0.0.1")  # noqa: S104 - only rewriting for display
     auth = f"Authorization: Bearer {DEMO_API_KEY}"
     print(

@@ -20,6 +20,8 @@ import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors.multiprocess import Multiprocess, Process, logger
 
+from gateway import http_limits
+
 #: drain time for in-flight requests on SIGTERM
 GRACEFUL_SECONDS = 20
 
@@ -127,7 +129,7 @@ class PerWorkerSockets(Multiprocess):
 
 def run(app: str, host: str, port: int, workers: int, **options: Any) -> None:
     """Serve ``app`` (an import string) with ``workers`` processes; SIGTERM drains first."""
-    config = uvicorn.Config(
+    config = http_limits.config(
         app,
         host=host,
         port=port,
@@ -136,7 +138,6 @@ def run(app: str, host: str, port: int, workers: int, **options: Any) -> None:
         access_log=False,
         timeout_graceful_shutdown=GRACEFUL_SECONDS,
         proxy_headers=False,
-        server_header=False,  # no "server: uvicorn" banner for scanners
         **options,
     )
     if workers == 1:

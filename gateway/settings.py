@@ -38,6 +38,10 @@ class ServerSettings(_Section):
     keep_alive_seconds: float = 5.0
     #: connections (and requests in flight) one worker serves at once; beyond: 503
     max_connections_per_worker: int = 1000
+    #: a request's line and headers must arrive within this many seconds (408, or a silent
+    #: close for a connection that sent nothing); its body within ``body_timeout_seconds``
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 30.0
     docs: bool = True
     metrics_public: bool = True
 
@@ -219,7 +223,8 @@ class Settings(_Section):
 
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+#: a program id (also the documented pattern of the `program` path parameter)
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -318,7 +323,7 @@ def _check(settings: Settings) -> None:
     seen: set[str] = set()
     for i, program in enumerate(settings.programs):
         where = f"programs[{i}]"
-        if not _SLUG.match(program.id):
+        if not SLUG.match(program.id):
             raise ConfigError(f"{where}.id: must be a lowercase slug (a-z, 0-9, '-')")
         if program.id in seen:
             raise ConfigError(f"{where}.id: duplicate program id {program.id!r}")
@@ -421,6 +426,10 @@ def _check(settings: Settings) -> None:
         raise ConfigError("server.keep_alive_seconds: between 0.1 and 600")
     if not 1 <= settings.server.max_connections_per_worker <= 100_000:
         raise ConfigError("server.max_connections_per_worker: between 1 and 100000")
+    if not 0.1 <= settings.server.header_timeout_seconds <= 600:
+        raise ConfigError("server.header_timeout_seconds: between 0.1 and 600")
+    if not 0.1 <= settings.server.body_timeout_seconds <= 3600:
+        raise ConfigError("server.body_timeout_seconds: between 0.1 and 3600")
     if settings.server.max_body_bytes < 1024:
         raise ConfigError("server.max_body_bytes: must be >= 1024")
 

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from gateway.app import create_app
+from gateway.http_limits import uvicorn_options
 from gateway.infra.embedded_redis import EmbeddedRedis
 from gateway.sandbox.world import DEMO_API_KEY, READER_KEY, World
 from gateway.settings import Settings, parse_settings
@@ -65,7 +66,7 @@ def settings(world: World, redis_url: str) -> Settings:
 
 @pytest.fixture(scope="session")
 def gateway_url(world: World, settings: Settings) -> str:
-    return world.servers.add(create_app(settings))
+    return world.servers.add(create_app(settings), **uvicorn_options(settings.server))
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from litestar.params import FromPath, JSONBody
 
 from gateway.api.auth import caller_of
 from gateway.api.members import MemberPin
-from gateway.api.openapi import READ, problems
+from gateway.api.openapi import API_KEY, READ, problems
 from gateway.api.problems import Problem, problem_of
 from gateway.api.state import connector_for, services
 from gateway.domain.errors import FieldError, GatewayError, InvalidRequest
@@ -101,6 +101,7 @@ def _answer(body: Any, complete: bool) -> Response[Any]:
 class AggregateController(Controller):
     path = "/v1"
     tags = ["aggregates"]
+    security = API_KEY
 
     @get(
         "/programs/{program:str}/members/{member_id:str}/overview",

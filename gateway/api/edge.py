@@ -46,8 +46,9 @@ class Edge:
         self.fast_balance = fast_balance
 
     def _headers_too_large(self, headers: list[tuple[bytes, bytes]]) -> bool:
-        """More header fields, or more header bytes, than configured. The server has read
-        them already (uvicorn/httptools caps neither): this bounds what reaches the app."""
+        """More header fields, or more header bytes, than configured: the exact limits. The
+        server's protocol (gateway/http_limits.py) already cut any head far beyond them while
+        it arrived; this check holds under any ASGI server."""
         return len(headers) > self.max_headers or _header_bytes(headers) > self.max_header_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

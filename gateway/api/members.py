@@ -9,7 +9,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from gateway.api.idempotent import run_write
-from gateway.api.openapi import READ, REPLAYED, WRITE, problems
+from gateway.api.openapi import API_KEY, READ, REPLAYED, WRITE, problems
 from gateway.api.state import connector_for, services
 from gateway.connectors.base import MemberLookup, ProfileReader, require
 from gateway.domain.commands import EnrollRequest, MemberPatchRequest, WriteJob
@@ -68,6 +68,7 @@ def wants_provider_data(include: str | None) -> bool:
 class MemberController(Controller):
     path = "/v1/programs/{program:str}/members"
     tags = ["members"]
+    security = API_KEY
 
     @post(
         "/",
@@ -95,7 +96,10 @@ class MemberController(Controller):
         return await run_write(request, connector, job, pin)
 
     @get(
-        "/", summary="Look members up by email, phone or card number", opt={"scope": "members:read"}
+        "/",
+        summary="Look members up by email, phone or card number",
+        opt={"scope": "members:read"},
+        responses=problems(READ),
     )
     async def lookup(
         self,

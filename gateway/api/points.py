@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from gateway.api.bodies import NoBody
 from gateway.api.idempotent import run_write
 from gateway.api.members import IdempotencyKey, Include, MemberPin, provider_data
-from gateway.api.openapi import CACHE_HEADERS, READ, REPLAYED, WRITE, problems
+from gateway.api.openapi import API_KEY, CACHE_HEADERS, READ, REPLAYED, WRITE, problems
 from gateway.api.state import connector_for, services
 from gateway.connectors.base import ActivityReader, OfferReader, require
 from gateway.domain.commands import ActivityQuery, EarnRequest, RedemptionRequest, WriteJob
@@ -58,6 +58,7 @@ def _utc(value: dt.datetime | None, name: str) -> dt.datetime | None:
 class PointsController(Controller):
     path = "/v1/programs/{program:str}/members/{member_id:str}"
     tags = ["points"]
+    security = API_KEY
 
     @get(
         "/balance",

@@ -9,7 +9,7 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath
 
 from gateway.api.auth import caller_of
-from gateway.api.openapi import problems
+from gateway.api.openapi import API_KEY, problems
 from gateway.api.state import connector_for, services
 from gateway.connectors.base import HealthProbe
 from gateway.connectors.common import utcnow
@@ -20,8 +20,9 @@ from gateway.domain.models import ProgramHealth, ProgramInfo, ProgramList
 class ProgramController(Controller):
     path = "/v1/programs"
     tags = ["programs"]
+    security = API_KEY
 
-    @get("/", summary="List the programs visible to the caller", responses=problems((401,)))
+    @get("/", summary="List the programs visible to the caller", responses=problems((401, 429)))
     async def list_programs(self, request: Request[Any, Any, Any]) -> ProgramList:
         directory = services(request).directory
         return ProgramList(data=[directory.info(c) for c in directory.visible(caller_of(request))])
@@ -29,7 +30,7 @@ class ProgramController(Controller):
     @get(
         "/{program:str}",
         summary="One program with its capabilities",
-        responses=problems((401, 404)),
+        responses=problems((400, 401, 404, 429)),
     )
     async def get_program(
         self, request: Request[Any, Any, Any], program: FromPath[str]
@@ -40,7 +41,7 @@ class ProgramController(Controller):
     @get(
         "/{program:str}/health",
         summary="Upstream reachability and latency of a program",
-        responses=problems((401, 404)),
+        responses=problems((400, 401, 404, 429)),
     )
     async def program_health(
         self, request: Request[Any, Any, Any], program: FromPath[str]

@@ -90,6 +90,10 @@ class UnsupportedMediaType(GatewayError):
     code, status, title = "unsupported_media_type", 415, "Unsupported media type"
 
 
+class RequestTimeout(GatewayError):
+    code, status, title = "request_timeout", 408, "Request timeout"
+
+
 class HeadersTooLarge(GatewayError):
     code, status, title = "request_header_fields_too_large", 431, "Request header fields too large"
 

@@ -5,7 +5,7 @@ A member id reaches the provider inside an upstream path (CP Extender, Alpha) or
 normalizes away (``/recipients/.`` becomes ``/recipients/``: Alpha's *create*), and ``/``,
 ``\\`` or a control character change the call or the log line. So an id is checked before any
 upstream call: at most 128 characters of URL-unreserved characters (plus ``@`` and ``+``), not
-made of dots only, then against its provider's own alphabet and length
+starting with a dot, then against its provider's own alphabet and length
 (``Connector.member_id_pattern``). The message never repeats the value.
 """
 
@@ -15,12 +15,13 @@ import re
 
 from gateway.domain.errors import FieldError, InvalidRequest
 
-#: what any id may be made of, whatever its provider
-SEGMENT = re.compile(r"[A-Za-z0-9._~@+-]{1,128}")
+#: what any id may be made of, whatever its provider; it never starts with a dot, so neither
+#: ``.`` nor ``..`` (nor any dots-only id) is one, and the documented pattern is this one
+SEGMENT = re.compile(r"[A-Za-z0-9_~@+-][A-Za-z0-9._~@+-]{0,127}")
 
 
 def is_valid_id(value: str, pattern: re.Pattern[str] = SEGMENT) -> bool:
-    return bool(SEGMENT.fullmatch(value) and value.strip(".") and pattern.fullmatch(value))
+    return bool(SEGMENT.fullmatch(value) and pattern.fullmatch(value))
 
 
 def check_id(field: str, value: str, pattern: re.Pattern[str] = SEGMENT) -> str:

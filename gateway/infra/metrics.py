@@ -114,6 +114,14 @@ RATE_LIMITED = Counter(
     ["client"],
     registry=REGISTRY,
 )
+CONNECTIONS_REFUSED = Counter(
+    "loyalty_gateway_connections_refused_total",
+    "Connections the server ended for a limit, before the app: silent (no byte within "
+    "server.header_timeout_seconds), header_timeout and body_timeout (408), head_too_large "
+    "(431), busy (503, server.max_connections_per_worker).",
+    ["limit"],
+    registry=REGISTRY,
+)
 
 CIRCUIT_VALUES = {"closed": 0, "half_open": 1, "open": 2}
 

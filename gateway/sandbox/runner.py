@@ -12,6 +12,8 @@ from typing import Any
 
 import uvicorn
 
+from gateway import http_limits
+
 
 class ServerThread:
     def __init__(self) -> None:
@@ -23,9 +25,17 @@ class ServerThread:
         self._thread.start()
 
     def add(
-        self, app: Any, *, port: int = 0, host: str = "127.0.0.1", access_log: bool = False
+        self,
+        app: Any,
+        *,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        access_log: bool = False,
+        **options: Any,
     ) -> str:
-        config = uvicorn.Config(
+        """Serve ``app``; ``options`` are more ``uvicorn.Config`` arguments (the gateway's
+        connection limits: ``gateway.http_limits.uvicorn_options``)."""
+        config = http_limits.config(
             app,
             host=host,
             port=port,
@@ -33,6 +43,7 @@ class ServerThread:
             access_log=access_log,
             lifespan="on",
             timeout_graceful_shutdown=2,
+            **options,
         )
         server = uvicorn.Server(config)
         self._servers.append(server)

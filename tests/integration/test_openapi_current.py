@@ -42,3 +42,22 @@ def test_every_contract_route_is_documented() -> None:
     }
     for path, methods in expected.items():
         assert methods <= set(paths[path]), path
+
+
+def test_options_allows_exactly_the_documented_methods(anonymous: httpx.Client) -> None:
+    """litestar answered `Allow: OPTIONS, POST` on the members collection (it also has GET);
+    gateway/app.py gives every OPTIONS handler its route's own methods."""
+    paths = json.loads(COMMITTED.read_text(encoding="utf-8"))["paths"]
+    values = {"program": "cafe-rewards", "member_id": "2059378440", "redemption_id": "R1"}
+    for template, item in paths.items():
+        path = template.format(**values)
+        answer = anonymous.options(path)
+        assert answer.status_code == 204, (path, answer.text)
+        allowed = {m.strip() for m in answer.headers["allow"].split(",")}
+        assert allowed == {m.upper() for m in item} | {"OPTIONS"}, path
+
+
+def test_the_served_document_links_and_closes_like_the_file(anonymous: httpx.Client) -> None:
+    served = anonymous.get("/openapi.json").json()
+    committed = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    assert served == committed
