@@ -34,7 +34,7 @@ import msgspec
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from gateway.api.problems import problem_bytes
+from gateway.api.problems import problem_bytes, problem_headers
 from gateway.domain.errors import GatewayError, HeadersTooLarge, RequestTimeout, ServiceUnavailable
 from gateway.infra import context, metrics
 
@@ -86,28 +86,18 @@ def config(app: Any, **options: Any) -> uvicorn.Config:
 _REASONS = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
 
 
-def problem_headers(error: GatewayError, body: bytes) -> list[tuple[bytes, bytes]]:
-    """The answer's headers: a problem document with its request id, then the close."""
-    headers = [
-        (b"content-type", b"application/problem+json"),
-        (b"content-length", b"%d" % len(body)),
-        (b"x-request-id", (context.request_id() or "").encode()),
-        (b"connection", b"close"),
-    ]
-    headers += [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
-    return headers
-
-
-def problem_answer(error: GatewayError) -> tuple[list[tuple[bytes, bytes]], bytes]:
-    """``error`` as the headers and body of a problem, under a request id of its own."""
-    context.begin(os.urandom(16).hex())
+def _closing(error: GatewayError) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """``error``'s problem body and headers, under a request id of its own, then the close."""
+    rid = os.urandom(16).hex()
+    context.begin(rid)
     body = problem_bytes(error)
-    return problem_headers(error, body), body
+    closing = ((b"x-request-id", rid.encode()), (b"connection", b"close"))
+    return body, problem_headers(error, body, closing)
 
 
 def raw_problem(error: GatewayError) -> bytes:
     """A complete HTTP/1.1 answer, written straight to the socket (no ASGI cycle exists)."""
-    headers, body = problem_answer(error)
+    body, headers = _closing(error)
     reason = _REASONS.get(error.status, b"Service Unavailable")
     lines = [b"HTTP/1.1 %d %s\r\n" % (error.status, reason)]
     lines += [name + b": " + value + b"\r\n" for name, value in headers]
@@ -135,7 +125,6 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = True
         self._head_bytes = 0
         self._tail = b""  # the last bytes of the head so far, to find a split CRLFCRLF
-        self._got_bytes = False
         self._timer: asyncio.TimerHandle | None = None
         self._clock: str | None = None  # "head" or "body": what the timer is waiting for
         self._discarding = False  # refused: what still arrives is read and dropped
@@ -182,7 +171,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             # a pipelined head waits while the previous answer is made: not the client's delay
             self._start("head")
             return
-        if self._got_bytes:
+        if self._head_bytes:  # part of a head arrived (reset only when a head completes)
             self._answer_and_close("header_timeout", raw_problem(_TIMEOUT), linger=True)
         else:
             self._answer_and_close("silent", None)
@@ -206,7 +195,6 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if self._discarding:
             return
         if self._in_head and data:
-            self._got_bytes = True
             carried = len(self._tail)  # 0 at a request's start: no copy on the common path
             window = self._tail + data if carried else data
             end = window.find(_END_OF_HEAD)
@@ -253,6 +241,6 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             "retry shortly.",
             headers={"Retry-After": "1"},
         )
-        headers, body = problem_answer(busy)
-        await send({"type": "http.response.start", "status": 503, "headers": headers})
+        body, headers = _closing(busy)
+        await send({"type": "http.response.start", "status": busy.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})

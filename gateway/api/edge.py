@@ -14,8 +14,8 @@ from typing import Any
 import structlog
 
 from gateway.api import fast_balance
-from gateway.api.problems import PROBLEM_JSON, problem_bytes
-from gateway.domain.errors import FieldError, GatewayError, HeadersTooLarge, InvalidRequest
+from gateway.api.problems import send_problem
+from gateway.domain.errors import FieldError, HeadersTooLarge, InvalidRequest
 from gateway.infra import context, metrics
 from gateway.infra.logging import info_enabled
 
@@ -80,7 +80,7 @@ class Edge:
 
         try:
             if self._headers_too_large(scope["headers"]):
-                await _refuse(
+                await send_problem(
                     send_with_id,
                     HeadersTooLarge(
                         f"The request's header fields exceed {self.max_headers} fields or "
@@ -89,7 +89,7 @@ class Edge:
                 )
                 return
             if _encoded_separator(scope):
-                await _refuse(send_with_id, _separator_error())
+                await send_problem(send_with_id, _separator_error())
                 return
             if not (self.fast_balance and await fast_balance.answer(self.app, scope, send_with_id)):
                 await self.app(scope, receive, send_with_id)
@@ -160,19 +160,3 @@ def _separator_error() -> InvalidRequest:
         "A path segment holds an encoded '/' or '\\'; ids are single path segments.",
         errors=[FieldError(field="path", message="no encoded slash or backslash")],
     )
-
-
-async def _refuse(send: Send, error: GatewayError) -> None:
-    """Answer ``error`` as a problem, before routing."""
-    body = problem_bytes(error)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": error.status,
-            "headers": [
-                (b"content-type", PROBLEM_JSON.encode()),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

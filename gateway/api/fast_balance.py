@@ -33,7 +33,7 @@ import msgspec
 from gateway.api.auth import bearer_key, find_client
 from gateway.api.members import provider_data
 from gateway.api.points import BALANCE_SCOPE, balance_headers, forces_fresh
-from gateway.api.problems import PROBLEM_JSON, problem_bytes, problem_for
+from gateway.api.problems import problem_for, send_problem
 from gateway.domain.ids import is_valid_id
 from gateway.infra import context
 from gateway.infra.identity import looks_like_jwt
@@ -101,7 +101,7 @@ async def answer(app: Any, scope: MutableMapping[str, Any], send: Send) -> bool:
         read = await services.balances.read(connector, member_id, no_cache=fresh)
     except Exception as exc:  # as litestar's exception handler answers it
         error = problem_for(exc, "GET")
-        await _send(send, error.status, PROBLEM_JSON, problem_bytes(error), error.headers)
+        await send_problem(send, error)
         return True
     read.balance.provider_data = provider_data(None, read.balance.provider_data)  # no ?include
     await _send(send, 200, "application/json", _encode(read.balance), balance_headers(read))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import msgspec
@@ -44,6 +45,34 @@ def problem_of(error: e.GatewayError) -> Problem:
 
 def problem_bytes(error: e.GatewayError) -> bytes:
     return msgspec.json.encode(problem_of(error))
+
+
+def problem_headers(
+    error: e.GatewayError, body: bytes, extra: Iterable[tuple[bytes, bytes]] = ()
+) -> list[tuple[bytes, bytes]]:
+    """ASGI headers for ``error``'s problem ``body``: its media type and length, ``extra``,
+    then the error's own (``Retry-After`` ...)."""
+    return [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", b"%d" % len(body)),
+        *extra,
+        *((name.lower().encode(), value.encode()) for name, value in error.headers.items()),
+    ]
+
+
+#: an ASGI ``send`` (litestar's, the edge's own wrapper, uvicorn's)
+AnySend = Callable[[Any], Awaitable[None]]
+
+
+async def send_problem(
+    send: AnySend, error: e.GatewayError, extra: Iterable[tuple[bytes, bytes]] = ()
+) -> None:
+    """Answer ``error`` on a raw ASGI ``send``, where no litestar response exists (in front
+    of routing, on the fast balance path, from the server's protocol)."""
+    body = problem_bytes(error)
+    headers = problem_headers(error, body, extra)
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def problem_response(error: e.GatewayError) -> Response[bytes]:
