@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import re
 import time
 from typing import Any
 
@@ -25,7 +24,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from gateway.domain.errors import Unauthorized
-from gateway.settings import ALL_SCOPES, ClientSettings, IdentitySettings
+from gateway.settings import ALL_SCOPES, SLUG, ClientSettings, IdentitySettings
 
 _log = structlog.get_logger("gateway.identity")
 
@@ -37,10 +36,6 @@ class MemberCaller(ClientSettings, kw_only=True):
 
     def owns(self, program_id: str, member_id: str) -> bool:
         return (program_id, member_id) in self.memberships
-
-
-#: a program id as configured (settings: a lowercase slug); no wildcard
-_PROGRAM = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
 def _invalid(why: str) -> Unauthorized:
@@ -155,8 +150,9 @@ class MemberTokens:
                 program, member = str(item["program"]), str(item["member_id"])
             else:
                 continue
-            if not _PROGRAM.fullmatch(program) or not member:
-                # a wildcard ("*:x") or a malformed program would reach every program
+            if not SLUG.fullmatch(program) or not member:
+                # only a program id as configured (a slug): a wildcard ("*:x") or a malformed
+                # program would reach every program
                 raise _invalid("invalid_membership")
             memberships.add((program, member))
         if not memberships:
