@@ -317,6 +317,12 @@ def load_settings(path: str | Path, env: dict[str, str] | None = None) -> Settin
     return parse_settings(text, env)
 
 
+def _between(name: str, value: float, low: float, high: float) -> None:
+    """The range rule of one setting; the message names its bounds as written here."""
+    if not low <= value <= high:
+        raise ConfigError(f"{name}: between {low} and {high}")
+
+
 def _check(settings: Settings) -> None:
     from gateway.connectors.registry import validate_program
 
@@ -343,10 +349,8 @@ def _check(settings: Settings) -> None:
                 raise ConfigError(f"{where}.timeouts.operations.{name}: must be > 0")
         if program.circuit.failure_threshold < 1 or program.circuit.open_seconds <= 0:
             raise ConfigError(f"{where}.circuit: failure_threshold >= 1 and open_seconds > 0")
-        if not 0 <= program.retries.max_retries <= 5:
-            raise ConfigError(f"{where}.retries.max_retries: between 0 and 5")
-        if not 0 <= program.retries.budget_ratio <= 1:
-            raise ConfigError(f"{where}.retries.budget_ratio: between 0 and 1")
+        _between(f"{where}.retries.max_retries", program.retries.max_retries, 0, 5)
+        _between(f"{where}.retries.budget_ratio", program.retries.budget_ratio, 0, 1)
         validate_program(program, where)
     client_ids: set[str] = set()
     key_hashes: set[str] = set()
@@ -377,14 +381,12 @@ def _check(settings: Settings) -> None:
                 raise ConfigError(f"{where}.program_rate_limits.{program_id}: unknown program")
     if settings.idempotency.retention_seconds < 60:
         raise ConfigError("idempotency.retention_seconds: must be >= 60")
-    if not 1 <= settings.idempotency.lease_seconds <= 300:
-        raise ConfigError("idempotency.lease_seconds: between 1 and 300")
+    _between("idempotency.lease_seconds", settings.idempotency.lease_seconds, 1, 300)
     _check_reconcile(settings.idempotency)
     acks = settings.redis.replica_acks
     if acks != "auto" and not 0 <= acks <= 5:
         raise ConfigError("redis.replica_acks: 'auto' or between 0 and 5")
-    if not 10 <= settings.redis.replica_ack_timeout_ms <= 10_000:
-        raise ConfigError("redis.replica_ack_timeout_ms: between 10 and 10000")
+    _between("redis.replica_ack_timeout_ms", settings.redis.replica_ack_timeout_ms, 10, 10_000)
     if settings.redis.data_dir is not None and not settings.redis.data_dir.strip():
         raise ConfigError("redis.data_dir: must not be empty (leave it out for the default)")
     identity = settings.identity
@@ -396,10 +398,13 @@ def _check(settings: Settings) -> None:
             raise ConfigError("identity.rate_limit: requests >= 1 and per_seconds > 0")
         if not identity.jwks_url and not identity.keys:
             raise ConfigError("identity.jwks_url: give jwks_url or keys")
-        if not 60 <= identity.max_token_lifetime_seconds <= 31 * 86_400:
-            raise ConfigError("identity.max_token_lifetime_seconds: between 60 and 2678400")
-        if not 0 <= identity.leeway_seconds <= 300:
-            raise ConfigError("identity.leeway_seconds: between 0 and 300")
+        _between(
+            "identity.max_token_lifetime_seconds",
+            identity.max_token_lifetime_seconds,
+            60,
+            31 * 86_400,
+        )
+        _between("identity.leeway_seconds", identity.leeway_seconds, 0, 300)
         bad = set(identity.algorithms) - {
             "RS256",
             "RS384",
@@ -414,30 +419,24 @@ def _check(settings: Settings) -> None:
     agg = settings.aggregates
     if agg.part_deadline_seconds <= 0:
         raise ConfigError("aggregates.part_deadline_seconds: must be > 0")
-    if not 1 <= agg.recent_activity <= 100:
-        raise ConfigError("aggregates.recent_activity: between 1 and 100")
-    if not 1 <= agg.wallet_max_items <= 100:
-        raise ConfigError("aggregates.wallet_max_items: between 1 and 100")
-    if not 1024 <= settings.server.max_header_bytes <= 1_048_576:
-        raise ConfigError("server.max_header_bytes: between 1024 and 1048576")
-    if not 10 <= settings.server.max_headers <= 1000:
-        raise ConfigError("server.max_headers: between 10 and 1000")
-    if not 0.1 <= settings.server.keep_alive_seconds <= 600:
-        raise ConfigError("server.keep_alive_seconds: between 0.1 and 600")
-    if not 1 <= settings.server.max_connections_per_worker <= 100_000:
-        raise ConfigError("server.max_connections_per_worker: between 1 and 100000")
-    if not 0.1 <= settings.server.header_timeout_seconds <= 600:
-        raise ConfigError("server.header_timeout_seconds: between 0.1 and 600")
-    if not 0.1 <= settings.server.body_timeout_seconds <= 3600:
-        raise ConfigError("server.body_timeout_seconds: between 0.1 and 3600")
+    _between("aggregates.recent_activity", agg.recent_activity, 1, 100)
+    _between("aggregates.wallet_max_items", agg.wallet_max_items, 1, 100)
+    _between("server.max_header_bytes", settings.server.max_header_bytes, 1024, 1_048_576)
+    _between("server.max_headers", settings.server.max_headers, 10, 1000)
+    _between("server.keep_alive_seconds", settings.server.keep_alive_seconds, 0.1, 600)
+    _between(
+        "server.max_connections_per_worker", settings.server.max_connections_per_worker, 1, 100_000
+    )
+    _between("server.header_timeout_seconds", settings.server.header_timeout_seconds, 0.1, 600)
+    _between("server.body_timeout_seconds", settings.server.body_timeout_seconds, 0.1, 3600)
     if settings.server.max_body_bytes < 1024:
         raise ConfigError("server.max_body_bytes: must be >= 1024")
 
 
 def _check_reconcile(idempotency: IdempotencySettings) -> None:
     rec = idempotency.reconcile
-    if rec.settle_seconds is not None and not 0 <= rec.settle_seconds <= 3600:
-        raise ConfigError("idempotency.reconcile.settle_seconds: between 0 and 3600")
+    if rec.settle_seconds is not None:
+        _between("idempotency.reconcile.settle_seconds", rec.settle_seconds, 0, 3600)
     if not 0.1 <= rec.first_check_seconds <= rec.max_interval_seconds:
         raise ConfigError(
             "idempotency.reconcile: 0.1 <= first_check_seconds <= max_interval_seconds"
