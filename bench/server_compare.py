@@ -226,8 +226,8 @@ def main() -> int:
             headers={"Authorization": f"Bearer {CP_TOKEN}"},
             proc=sim,
         )
-        running: dict[str, int] = {}
-        port_of: dict[str, Any] = {}
+        #: the servers started, in start order: name -> port
+        port_of: dict[str, int] = {}
         for name in servers(0, tmp):
             if args.only and name not in args.only:
                 continue
@@ -253,7 +253,6 @@ def main() -> int:
                 f"http://127.0.0.1:{port}/v1/programs/cafe-rewards/members/{READ_MEMBER}/balance",
                 headers={"Authorization": f"Bearer {DEMO_API_KEY}"},
             ).raise_for_status()
-            running[name] = proc.pid
             port_of[name] = port
             print(f"started {name} on {port}", flush=True)
 
@@ -262,10 +261,10 @@ def main() -> int:
             "bare route": ("/healthz", {}),
             "cached balance": (f"/v1/programs/cafe-rewards/members/{READ_MEMBER}/balance", auth),
         }
-        rps: dict[str, dict[str, list[float]]] = {n: {t: [] for t in targets} for n in running}
+        rps: dict[str, dict[str, list[float]]] = {n: {t: [] for t in targets} for n in port_of}
         for _ in range(args.rounds):
             for target, (path, headers) in targets.items():
-                for name in running:
+                for name in port_of:
                     load = Load(url=f"http://127.0.0.1:{port_of[name]}{path}", headers=headers)
                     result = run_wrk(
                         f"{name}-{target}", load, concurrency=32, seconds=args.seconds,
@@ -274,8 +273,8 @@ def main() -> int:
                     if result.errors or result.non_2xx:
                         raise RuntimeError(f"{name} {target}: {result}")
                     rps[name][target].append(result.rps)
-        base = next(iter(running))
-        for name in running:
+        base = next(iter(port_of))
+        for name in port_of:
             entry: dict[str, Any] = {}
             for target in targets:
                 median = statistics.median(rps[name][target])
