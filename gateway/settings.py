@@ -182,6 +182,20 @@ class CircuitSettings(_Section):
     open_seconds: float = 30.0
 
 
+class ConnectionSettings(_Section):
+    """The pool of connections to a program's provider, per worker process.
+
+    A call holds a connection for the provider's latency, so one worker serves at most
+    ``max / latency`` calls a second (200 connections at 200 ms: 1,000/s). Calls beyond
+    ``max`` wait in line; a call that waited ``queue_timeout_seconds``, or finds
+    ``max_waiting`` already waiting, is answered 503 by the gateway for itself.
+    """
+
+    max: int = 200
+    max_waiting: int = 1000
+    queue_timeout_seconds: float = 2.0
+
+
 class RetrySettings(_Section):
     max_retries: int = 2
     budget_ratio: float = 0.1
@@ -204,6 +218,7 @@ class ProgramSettings(_Section):
     timeouts: TimeoutSettings = msgspec.field(default_factory=TimeoutSettings)
     circuit: CircuitSettings = msgspec.field(default_factory=CircuitSettings)
     retries: RetrySettings = msgspec.field(default_factory=RetrySettings)
+    connections: ConnectionSettings = msgspec.field(default_factory=ConnectionSettings)
     ca_bundle: str | None = None
     options: dict[str, Any] = msgspec.field(default_factory=dict)
 
@@ -351,6 +366,10 @@ def _check(settings: Settings) -> None:
             raise ConfigError(f"{where}.circuit: failure_threshold >= 1 and open_seconds > 0")
         _between(f"{where}.retries.max_retries", program.retries.max_retries, 0, 5)
         _between(f"{where}.retries.budget_ratio", program.retries.budget_ratio, 0, 1)
+        pool = program.connections
+        _between(f"{where}.connections.max", pool.max, 1, 10_000)
+        _between(f"{where}.connections.max_waiting", pool.max_waiting, 0, 100_000)
+        _between(f"{where}.connections.queue_timeout_seconds", pool.queue_timeout_seconds, 0, 60)
         validate_program(program, where)
     client_ids: set[str] = set()
     key_hashes: set[str] = set()

@@ -36,8 +36,11 @@ _WHEN = {
     502: "upstream_outcome_unknown: the provider may have applied the write; retry with the "
     "same Idempotency-Key (after `Retry-After` seconds when given): the gateway looks the "
     "write up first, and resolves it in the background too",
-    503: "upstream_unavailable, or service_unavailable (the gateway's store is unavailable, or "
-    "this worker serves its limit of connections: `Retry-After: 1`)",
+    503: "upstream_unavailable (the provider failing; `upstream.code` `circuit_open`: calls of "
+    "this operation group are paused, see `Retry-After`; `gateway_saturated`: the gateway's "
+    "connections to the provider are all in use, `Retry-After: 1`, nothing was sent), or "
+    "service_unavailable (the gateway's store is unavailable, or this worker serves its "
+    "limit of connections: `Retry-After: 1`)",
     504: "upstream_timeout",
 }
 READ = (400, 401, 403, 404, 408, 429, 431, 501, 503, 504)

@@ -62,4 +62,5 @@ class ProgramController(Controller):
             circuit=connector.circuit_state(),
             checked_at=utcnow(),
             detail=detail,
+            circuits=connector.circuit_states(),
         )

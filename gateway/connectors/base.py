@@ -45,6 +45,8 @@ class Connector:
     #: operations the provider refuses to apply twice (e.g. a second void of one
     #: authorization): when not found upstream they are re-sent without a settle time
     refuses_duplicates: ClassVar[frozenset[str]] = frozenset()
+    #: calls need an access token from the provider's token endpoint (its own circuit)
+    uses_token_endpoint: ClassVar[bool] = False
 
     @property
     def balance_cacheable(self) -> bool:
@@ -71,7 +73,12 @@ class Connector:
             check_id("redemption_id", redemption_id, self.redemption_id_pattern)
 
     def circuit_state(self) -> CircuitState:
-        return self.http.breaker.state
+        """The worst of the program's circuits."""
+        return self.http.circuits.worst()
+
+    def circuit_states(self) -> dict[str, CircuitState]:
+        """Each operation group's circuit (connectors/circuits.py)."""
+        return self.http.circuits.states()
 
 
 @runtime_checkable
@@ -211,3 +218,22 @@ def require(connector: Connector, capability: str, protocol: type[P]) -> P:
             f"the operation {capability!r}."
         )
     return cast(P, connector)
+
+
+#: operation group (connectors/circuits.py) -> the protocols whose calls fall in it
+_GROUP_PROTOCOLS: dict[str, tuple[type[Any], ...]] = {
+    "reads": (MemberLookup, ProfileReader, BalanceReader),
+    "writes": (Enroller, ProfileUpdater, PointsEarner, PointsRedeemer, RedemptionVoider),
+    "activity": (ActivityReader, EarnLocator, RedemptionLocator, VoidLocator),
+    "offers": (OfferReader,),
+    "health": (HealthProbe,),
+}
+
+
+def circuit_groups(connector: Connector) -> list[str]:
+    """The operation groups a connector's calls use, so their circuits exist from start."""
+    groups = ["token"] if connector.uses_token_endpoint else []
+    for group, protocols in _GROUP_PROTOCOLS.items():
+        if any(_supports(type(connector), protocol) for protocol in protocols):
+            groups.append(group)
+    return groups

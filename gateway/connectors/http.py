@@ -33,6 +33,7 @@ import msgspec
 import structlog
 
 from gateway import __version__
+from gateway.connectors.circuits import Circuits, group_of
 from gateway.connectors.transport import UpstreamTransport
 from gateway.domain.errors import (
     GatewayError,
@@ -44,8 +45,9 @@ from gateway.infra import context, metrics
 from gateway.infra.logging import debug_enabled
 from gateway.infra.resilience import (
     CircuitBreaker,
-    CircuitState,
+    ConnectionGate,
     RetryBudget,
+    Saturated,
     backoff_seconds,
 )
 from gateway.settings import ProgramSettings
@@ -68,6 +70,10 @@ class Outgoing(NamedTuple):
     headers: dict[str, str] | None
 
 
+class _Refused(UpstreamUnavailable):
+    """503 from the gateway for itself (circuit open, pool full): never a provider failure."""
+
+
 class UpstreamClient:
     """httpx requests to one program's provider, with error translation and timing."""
 
@@ -88,13 +94,27 @@ class UpstreamClient:
             # possible at all.
             verify = ssl.create_default_context()
             verify.load_verify_locations(cafile=program.ca_bundle)
-        self.breaker = CircuitBreaker(
-            program.circuit.failure_threshold, program.circuit.open_seconds
-        )
+        self.circuits = Circuits(program, provider)
         self.budget = RetryBudget(program.retries.budget_ratio)
         #: answers that are 5xx but not the provider failing (e.g. an expired token signal)
         self._benign = benign or (lambda _: False)
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+        pool = program.connections
+        in_use = metrics.child(metrics.UPSTREAM_CONNECTIONS, program.id, "in_use")
+        waiting = metrics.child(metrics.UPSTREAM_CONNECTIONS, program.id, "waiting")
+        metrics.child(metrics.UPSTREAM_CONNECTIONS, program.id, "limit").set(pool.max)
+        in_use.set(0)
+        waiting.set(0)
+
+        def pool_changed(used: int, queued: int) -> None:
+            in_use.set(used)
+            waiting.set(queued)
+
+        # The gate, not aiohttp's own limit, decides who waits: aiohttp reports a wait for a
+        # pooled connection as a connect timeout, which would read as the provider failing.
+        self.gate = ConnectionGate(
+            pool.max, pool.max_waiting, pool.queue_timeout_seconds, on_change=pool_changed
+        )
+        limits = httpx.Limits(max_connections=pool.max, max_keepalive_connections=pool.max)
         self._base = program.base_url.rstrip("/")
         self._headers = {"User-Agent": f"loyalty-gateway/{__version__}", **(headers or {})}
         # Requests go straight to the transport: httpx.AsyncClient's per-request work (URL
@@ -138,38 +158,64 @@ class UpstreamClient:
 
     async def _request(self, call: Outgoing) -> httpx.Response:
         self.budget.record_call()
+        breaker = self.circuits.breaker(group_of(call.operation))
         attempt = 0
         while True:
-            if not self.breaker.allow():
-                raise UpstreamUnavailable(
-                    f"{self.provider} is failing; calls are paused for a moment.",
-                    upstream=UpstreamDetail(provider=self.provider, code="circuit_open"),
-                    headers={"Retry-After": str(self.breaker.retry_after())},
-                )
+            if breaker.rejecting():  # before queueing: an open circuit answers at once
+                raise self._circuit_open(breaker)
             try:
-                response = await self._send_once(call)
+                response = await self._attempt(call, breaker)
+            except _Refused:
+                raise  # the gateway's own refusal: not the provider failing
             except GatewayError as exc:
-                self.breaker.record_failure()
+                breaker.record_failure()
                 if exc.outcome == "not_sent" and self._may_retry(attempt):
                     attempt += 1
                     await asyncio.sleep(backoff_seconds(attempt))
                     continue
                 raise
             if response.status_code >= 500 and not self._benign(response):
-                self.breaker.record_failure()
+                breaker.record_failure()
                 if not call.write and self._may_retry(attempt):
                     attempt += 1
                     await asyncio.sleep(backoff_seconds(attempt))
                     continue
             else:
-                self.breaker.record_success()
+                breaker.record_success()
             return response
 
-    def _circuit_changed(self, state: CircuitState) -> None:
-        metrics.child(metrics.CIRCUIT_STATE, self.program.id).set(metrics.CIRCUIT_VALUES[state])
-        if state == "open":
-            metrics.child(metrics.CIRCUIT_OPENED, self.program.id).inc()
-            _log.warning("circuit_opened", program=self.program.id, provider=self.provider)
+    async def _attempt(self, call: Outgoing, breaker: CircuitBreaker) -> httpx.Response:
+        """One send, holding a connection slot only while it is on the wire."""
+        await self._acquire()
+        try:
+            if not breaker.allow():  # half-open, and its one probe is already out
+                raise self._circuit_open(breaker)
+            return await self._send_once(call)
+        except asyncio.CancelledError:
+            breaker.abandon_probe()  # a probe whose caller left must not block the circuit
+            raise
+        finally:
+            self.gate.release()
+
+    async def _acquire(self) -> None:
+        """A connection slot, or ``503`` for the gateway itself: nothing was sent, and no
+        breaker hears of it (a busy gateway is not a failing provider)."""
+        try:
+            await self.gate.acquire()
+        except Saturated as exc:
+            metrics.child(metrics.UPSTREAM_SATURATED, self.program.id, exc.reason).inc()
+            raise _Refused(
+                f"The gateway is busy: every connection to {self.provider} is in use.",
+                upstream=UpstreamDetail(provider=self.provider, code="gateway_saturated"),
+                headers={"Retry-After": "1"},
+            ) from None
+
+    def _circuit_open(self, breaker: CircuitBreaker) -> UpstreamUnavailable:
+        return _Refused(
+            f"{self.provider} is failing; calls are paused for a moment.",
+            upstream=UpstreamDetail(provider=self.provider, code="circuit_open"),
+            headers={"Retry-After": str(breaker.retry_after())},
+        )
 
     def _may_retry(self, attempt: int) -> bool:
         return attempt < self.program.retries.max_retries and self.budget.try_spend()

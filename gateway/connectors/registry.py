@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 
 from gateway.connectors.alpha.client import AlphaConnector
-from gateway.connectors.base import Connector
+from gateway.connectors.base import Connector, circuit_groups
 from gateway.connectors.cpextender.client import CPExtenderConnector
 from gateway.connectors.irt.client import IRTConnector
 from gateway.connectors.shopyourway.client import ShopYourWayConnector
@@ -40,4 +40,5 @@ def validate_program(program: ProgramSettings, where: str) -> None:
 
 def build_connector(program: ProgramSettings, store: Store | None = None) -> Connector:
     connector: Connector = PROVIDERS[program.provider](program, store)
+    connector.http.circuits.export(circuit_groups(connector))
     return connector

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -145,11 +145,22 @@ class ProgramList(msgspec.Struct):
     data: list[ProgramInfo]
 
 
+CircuitState = Literal["closed", "open", "half_open"]
+
+
 class ProgramHealth(msgspec.Struct):
     program: str
     provider: str
     reachable: bool
     latency_ms: float | None
-    circuit: Literal["closed", "open", "half_open"]
+    circuit: Annotated[CircuitState, msgspec.Meta(description="The worst of `circuits`.")]
     checked_at: dt.datetime
     detail: str | None = None
+    circuits: Annotated[
+        dict[str, CircuitState],
+        msgspec.Meta(
+            description="Each operation group's circuit breaker (`token`, `reads`, `writes`, "
+            "`activity`, `offers`, `health`: the groups this provider's calls use), as the "
+            "worker that answered sees it."
+        ),
+    ] = msgspec.field(default_factory=dict)

@@ -97,15 +97,39 @@ UNKNOWN_RESOLVED = Counter(
 )
 CIRCUIT_STATE = Gauge(
     "loyalty_gateway_circuit_state",
-    "Circuit breaker state per program: 0 closed, 1 half-open, 2 open (worst worker).",
-    ["program"],
+    "Circuit breaker state per program and operation group: 0 closed, 1 half-open, 2 open "
+    "(worst worker). Every group a program's connector uses exists from start.",
+    ["program", "group"],
     registry=REGISTRY,
     multiprocess_mode="livemax",
 )
 CIRCUIT_OPENED = Counter(
     "loyalty_gateway_circuit_opened_total",
-    "Times a program's circuit breaker opened.",
-    ["program"],
+    "Times a circuit opened (a probe that failed opens it again), by program and group.",
+    ["program", "group"],
+    registry=REGISTRY,
+)
+CIRCUIT_HALF_OPENED = Counter(
+    "loyalty_gateway_circuit_half_opened_total",
+    "Times an open circuit let a probe call through (half-open), by program and group.",
+    ["program", "group"],
+    registry=REGISTRY,
+)
+UPSTREAM_CONNECTIONS = Gauge(
+    "loyalty_gateway_upstream_connections",
+    "Calls to a program's provider by state: in_use (holding one of the pool's "
+    "connections), waiting (queued for one) and limit (the pool size); summed over workers.",
+    ["program", "state"],
+    registry=REGISTRY,
+    multiprocess_mode="livesum",
+)
+UPSTREAM_SATURATED = Counter(
+    "loyalty_gateway_upstream_saturated_total",
+    "Calls answered 503 by the gateway itself because the program's connection pool was "
+    "full: reason queue_timeout (no connection within connections.queue_timeout_seconds) "
+    "or queue_full (connections.max_waiting already waiting). Never counted as a provider "
+    "failure.",
+    ["program", "reason"],
     registry=REGISTRY,
 )
 RATE_LIMITED = Counter(

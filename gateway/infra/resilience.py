@@ -1,17 +1,23 @@
-"""Per-program circuit breaker and retry budget (in-process, one per program per worker).
+"""Circuit breakers, the retry budget and the connection gate (in-process, per worker).
 
-The breaker opens after ``failure_threshold`` consecutive failures (transport errors,
-timeouts, 5xx) and then answers at once for ``open_seconds``; after that one probe call is
-let through (half-open): success closes it, failure opens it again. The retry budget keeps
-retries at or below ``ratio`` of calls, so retries cannot multiply the load of a struggling
-provider.
+A breaker (one per program and operation group, see ``connectors/circuits.py``) opens after
+``failure_threshold`` consecutive failures (transport errors, timeouts, 5xx) and then
+answers at once for ``open_seconds``; after that one probe call is let through (half-open):
+success closes it, failure opens it again. Every transition is reported to ``on_change``.
+The retry budget keeps retries at or below ``ratio`` of calls, so retries cannot multiply
+the load of a struggling provider. The gate bounds calls in flight to a provider and how
+long a call may wait for a free connection: waiting is the gateway being busy, which is
+never counted as the provider failing.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Literal
 
@@ -45,16 +51,27 @@ class CircuitBreaker:
             return "open"
         return "half_open"
 
+    def rejecting(self) -> bool:
+        """Open and not yet due for a probe (no probe is taken by asking)."""
+        opened = self._opened_at
+        return opened is not None and time.monotonic() - opened < self.open_seconds
+
+    def abandon_probe(self) -> None:
+        """The probe's caller went away before an answer: let the next call probe."""
+        with self._lock:
+            self._probing = False
+
     def allow(self) -> bool:
         """May a call go out now? In half-open state only one probe at a time."""
         with self._lock:
             state = self._state(time.monotonic())
             if state == "closed":
                 return True
-            if state == "half_open" and not self._probing:
-                self._probing = True
-                return True
-            return False
+            if state != "half_open" or self._probing:
+                return False
+            self._probing = True
+        self._on_change("half_open")
+        return True
 
     def retry_after(self) -> int:
         with self._lock:
@@ -64,6 +81,8 @@ class CircuitBreaker:
             return max(1, int(left + 0.999))
 
     def record_success(self) -> None:
+        if self._opened_at is None and not self._failures:
+            return  # the common case: closed and nothing to reset (no lock taken)
         with self._lock:
             was_open = self._opened_at is not None
             self._failures = 0
@@ -112,3 +131,76 @@ class RetryBudget:
 def backoff_seconds(attempt: int, base: float = 0.05, cap: float = 1.0) -> float:
     """Full-jitter exponential backoff: uniform in [0, min(cap, base * 2**attempt)]."""
     return random.uniform(0, min(cap, base * 2**attempt))  # noqa: S311 - jitter, not crypto
+
+
+class Saturated(Exception):
+    """No connection to the provider became free in time (or too many were waiting)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # "queue_full" or "queue_timeout"
+
+
+class ConnectionGate:
+    """At most ``size`` calls in flight; at most ``max_waiting`` waiting, each for at most
+    ``wait_seconds``, first come first served. One per program per worker, in one event loop
+    (no lock: nothing here awaits between a check and its update).
+
+    ``on_change(in_use, waiting)`` is called after every change, for the pool gauges.
+    """
+
+    def __init__(
+        self,
+        size: int,
+        max_waiting: int,
+        wait_seconds: float,
+        on_change: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self.size = size
+        self.max_waiting = max_waiting
+        self.wait_seconds = wait_seconds
+        self.in_use = 0
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._on_change = on_change or (lambda _in_use, _waiting: None)
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
+
+    async def acquire(self) -> None:
+        if self.in_use < self.size and not self._waiters:
+            self.in_use += 1
+            self._on_change(self.in_use, 0)
+            return
+        if len(self._waiters) >= self.max_waiting:
+            raise Saturated("queue_full")
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        self._on_change(self.in_use, len(self._waiters))
+        try:
+            async with asyncio.timeout(self.wait_seconds):
+                await waiter
+        except BaseException as exc:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # a slot was handed over just as the wait ended: pass it on
+            else:
+                self._drop(waiter)
+            if isinstance(exc, TimeoutError):
+                raise Saturated("queue_timeout") from None
+            raise
+
+    def release(self) -> None:
+        """Hand the slot to the longest waiter, or free it."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # the slot moves on: in_use is unchanged
+                self._on_change(self.in_use, len(self._waiters))
+                return
+        self.in_use -= 1
+        self._on_change(self.in_use, 0)
+
+    def _drop(self, waiter: asyncio.Future[None]) -> None:
+        with contextlib.suppress(ValueError):  # already handed over and popped
+            self._waiters.remove(waiter)
+        self._on_change(self.in_use, len(self._waiters))

@@ -36,6 +36,8 @@ class _Put(NamedTuple):
     entry: bytes
     keep_ms: int
     read_started_ms: int
+    #: the fill lock this read holds ("" none): released in the same call
+    fill_owner: str
 
 
 # KEYS[1]; ARGV value. Deletes only what the caller saw (a lock it owns, a token it used).
@@ -62,17 +64,22 @@ local remaining = math.floor((tolerance + emission - (new_tat - now)) / emission
 return {1, remaining, 0, new_tat - now}
 """
 
-# For each member n (from 0): KEYS[2n+1] balance, KEYS[2n+2] its "changed at" mark;
-# ARGV[3n+1..3n+3] entry, keep_ms, read_started_ms. One 0/1 per member, in order.
+# For each member n (from 0): KEYS[3n+1] balance, KEYS[3n+2] its "changed at" mark,
+# KEYS[3n+3] its fill lock; ARGV[4n+1..4n+4] entry, keep_ms, read_started_ms, fill owner
+# (the lock is dropped if this read holds it). One 0/1 per member, in order.
 _PUT_UNLESS_CHANGED = """
 local stored = {}
-for n = 0, #KEYS / 2 - 1 do
-  local changed = tonumber(redis.call('GET', KEYS[2 * n + 2]) or 0)
-  if changed >= tonumber(ARGV[3 * n + 3]) then
+for n = 0, #KEYS / 3 - 1 do
+  local changed = tonumber(redis.call('GET', KEYS[3 * n + 2]) or 0)
+  if changed >= tonumber(ARGV[4 * n + 3]) then
     stored[n + 1] = 0
   else
-    redis.call('SET', KEYS[2 * n + 1], ARGV[3 * n + 1], 'PX', ARGV[3 * n + 2])
+    redis.call('SET', KEYS[3 * n + 1], ARGV[4 * n + 1], 'PX', ARGV[4 * n + 2])
     stored[n + 1] = 1
+  end
+  local owner = ARGV[4 * n + 4]
+  if owner ~= '' and redis.call('GET', KEYS[3 * n + 3]) == owner then
+    redis.call('DEL', KEYS[3 * n + 3])
   end
 end
 return stored
@@ -153,14 +160,39 @@ class Store:
         entry: CachedBalance,
         keep_ms: int,
         read_started: float,
+        fill_owner: str = "",
     ) -> bool:
         """Cache a balance read that started at ``read_started`` (epoch seconds), unless the
-        member was changed since: a read racing a write must not bring the old balance back."""
+        member was changed since: a read racing a write must not bring the old balance back.
+        The fill lock ``fill_owner`` holds (if any) is released in the same call."""
         if keep_ms <= 0:
             return False
         key = self.balance_key(program, member_id)
-        put = _Put(key, _msgpack.encode(entry), keep_ms, int(read_started * 1000))
+        put = _Put(key, _msgpack.encode(entry), keep_ms, int(read_started * 1000), fill_owner)
         return bool(await self._balance_puts.get(put))
+
+    # -- single flight of balance misses across workers and replicas ----------------------
+    def fill_key(self, program: str, member_id: str) -> str:
+        return self.balance_key(program, member_id) + ":fill"  # same slot as the balance
+
+    @guarded
+    async def claim_fill(self, program: str, member_id: str, owner: str, ttl_ms: int) -> bool:
+        """Become the one caller that reads this member's balance upstream."""
+        return bool(
+            await self.redis.set(self.fill_key(program, member_id), owner, nx=True, px=ttl_ms)
+        )
+
+    @guarded
+    async def poll_fill(self, program: str, member_id: str) -> tuple[CachedBalance | None, bool]:
+        """The cached balance and whether a fill is still running, in one round trip."""
+        key = self.balance_key(program, member_id)
+        raw, lock = await self.redis.mget([key, key + ":fill"])
+        entry = _cached_balance.decode(raw) if isinstance(raw, bytes) else None
+        return entry, lock is not None
+
+    @guarded
+    async def release_fill(self, program: str, member_id: str, owner: str) -> None:
+        await self._compare_and_delete(keys=[self.fill_key(program, member_id)], args=[owner])
 
     @guarded
     async def _put_many(self, puts: list[_Put]) -> list[int]:
@@ -168,8 +200,10 @@ class Store:
             # a script may only touch one slot: one call per member
             each = await asyncio.gather(*(self._put_many([put]) for put in puts))
             return [stored for (stored,) in each]
-        keys = [k for put in puts for k in (put.key, put.key + ":changed")]
-        args = [a for put in puts for a in (put.entry, put.keep_ms, put.read_started_ms)]
+        keys = [k for put in puts for k in (put.key, put.key + ":changed", put.key + ":fill")]
+        args = [
+            a for put in puts for a in (put.entry, put.keep_ms, put.read_started_ms, put.fill_owner)
+        ]
         return [int(n) for n in await self._put_unless_changed(keys=keys, args=args)]
 
     @guarded

@@ -143,7 +143,7 @@ def create_app(state: AlphaState) -> Litestar:
         state.requests.append(await record_request(request))
         if not bearer_ok(request, state.token):
             return Response({"message": "Unauthenticated."}, status_code=401)
-        return await state.faults.before()
+        return await state.faults.before(request.url.path)
 
     async def body_of(request: Request[Any, Any, Any]) -> dict[str, Any] | Response[Any]:
         try:

@@ -23,6 +23,9 @@ class Faults(msgspec.Struct, kw_only=True):
     drop_after_apply_rate: float = 0.0
     malformed_rate: float = 0.0
     seed: int = 0
+    #: when given, faults hit only requests whose path ends with one of these
+    #: (e.g. ``["/GetApplicableOffers"]``: one failing endpoint of a healthy provider)
+    only_paths: list[str] = msgspec.field(default_factory=list)
 
 
 class DroppedConnection(Exception):
@@ -44,8 +47,14 @@ class FaultPlan:
         with self._lock:
             return self._random.random()
 
-    async def before(self) -> Response[Any] | None:
+    def applies(self, path: str) -> bool:
+        only = self.faults.only_paths
+        return not only or any(path.endswith(suffix) for suffix in only)
+
+    async def before(self, path: str = "") -> Response[Any] | None:
         """Latency, then maybe a 500 in place of the real answer (nothing applied)."""
+        if not self.applies(path):
+            return None
         if self.faults.latency_ms:
             await asyncio.sleep(self.faults.latency_ms / 1000)
         if self.faults.error_rate and self.draw() < self.faults.error_rate:

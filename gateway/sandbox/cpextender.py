@@ -86,7 +86,7 @@ def create_app(state: CPState) -> Litestar:
         state.requests.append(await record_request(request))
         if not bearer_ok(request, state.token):
             return _message("Authorization has been denied for this request.", 401)
-        return await state.faults.before()
+        return await state.faults.before(request.url.path)
 
     @post("/Loyalty/Earn", status_code=200)
     async def earn(request: Request[Any, Any, Any]) -> Response[Any]:

@@ -226,7 +226,7 @@ def create_app(state: IRTState) -> Litestar:
     @post(["/", "/api"], status_code=200)
     async def rpc(request: Request[Any, Any, Any]) -> Response[Any]:
         state.requests.append(await record_request(request))
-        if (failure := await state.faults.before()) is not None:
+        if (failure := await state.faults.before(request.url.path)) is not None:
             return failure
         if not request.headers.get("content-type", "").startswith(
             "application/x-www-form-urlencoded"

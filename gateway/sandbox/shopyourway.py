@@ -1754,6 +1754,12 @@ def create_app(state: SYWState) -> Litestar:
     @post(TOKEN_PATH, status_code=200)
     async def token(request: Request[Any, Any, Any]) -> Response[Any]:
         state.requests.append(await record_request(request))
+        # faults reach the token endpoint only when named in only_paths
+        if (
+            state.faults.faults.only_paths
+            and (failure := await state.faults.before(request.url.path)) is not None
+        ):
+            return failure
         with state.lock:
             state.token_requests += 1
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -1771,7 +1777,7 @@ def create_app(state: SYWState) -> Litestar:
             state.requests.append(await record_request(request))
             if (refused := _auth_refusal(state, request)) is not None:
                 return refused
-            if (failure := await state.faults.before()) is not None:
+            if (failure := await state.faults.before(request.url.path)) is not None:
                 return failure
             started = time.perf_counter()
             try:

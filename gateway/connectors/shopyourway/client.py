@@ -127,6 +127,7 @@ class ShopYourWayConnector(Connector):
     #: a second void of one authorization is refused (93 "Redemption already voided"), so a
     #: void not found in the activity is re-sent without waiting for the settle time
     refuses_duplicates = frozenset({"void"})
+    uses_token_endpoint = True
 
     def __init__(
         self,
