@@ -13,9 +13,11 @@ memory and GC time would show up in the numbers, so here it keeps only the last 
 from __future__ import annotations
 
 import collections
+import os
 from typing import Any
 
 from gateway.sandbox import cpextender
+from gateway.sandbox.common import Faults
 from gateway.sandbox.world import CP_TOKEN, seed_cp
 
 #: the seeded customers (see gateway/sandbox/world.py seed_cp)
@@ -43,4 +45,10 @@ def cp_app() -> Any:
             )
         )
     state.requests = collections.deque(maxlen=1000)  # type: ignore[assignment]
+    state.faults.set(Faults(latency_ms=int(os.environ.get("BENCH_CP_LATENCY_MS", "0"))))
     return cpextender.create_app(state)
+
+
+def cp_app_slow() -> Any:
+    """``cp_app`` with ``BENCH_CP_LATENCY_MS`` added to every answer (bench/pool_latency.py)."""
+    return cp_app()
