@@ -7,10 +7,12 @@ log.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -110,14 +112,27 @@ def test_a_failing_offers_endpoint_opens_only_the_offers_circuit(
     assert metric(after, opened, **reads) == metric(before, opened, **reads)
 
 
+def _transitions(log_file: Path, since: int) -> list[tuple[str, str]]:
+    """(event, group) of the circuit log lines of syw-rewards written after byte ``since``."""
+    with log_file.open("rb") as log:
+        log.seek(since)
+        lines = [json.loads(line) for line in log if b'"circuit_' in line]
+    return [
+        (line["event"], line["group"])
+        for line in lines
+        if line.get("program") == "syw-rewards" and line["event"].startswith("circuit_")
+    ]
+
+
 def test_a_half_open_probe_that_succeeds_closes_the_circuit_and_every_step_is_counted(
-    world: World, redis_url: str, syw_faults: None
+    world: World, redis_url: str, syw_faults: None, log_file: Path
 ) -> None:
     bob = member(world)
     labels = {"program": "syw-rewards", "group": "offers"}
     with own_gateway(world, redis_url, open_seconds=0.5) as api:
         assert api.get(f"{BASE}/members/{bob}/balance").status_code == 200
         before = api.get("/metrics").text
+        logged = log_file.stat().st_size
         world.syw.faults.set(Faults(error_rate=1.0, only_paths=["/GetApplicableOffers"]))
         for _ in range(5):
             api.get(f"{BASE}/members/{bob}/offers")
@@ -131,6 +146,12 @@ def test_a_half_open_probe_that_succeeds_closes_the_circuit_and_every_step_is_co
     assert metric(after, "loyalty_gateway_circuit_state", **labels) == 0
     half = "loyalty_gateway_circuit_half_opened_total"
     assert metric(after, half, **labels) == metric(before, half, **labels) + 1
+    # one log line per transition, naming the group
+    assert _transitions(log_file, logged) == [
+        ("circuit_opened", "offers"),
+        ("circuit_half_open", "offers"),
+        ("circuit_closed", "offers"),
+    ]
 
 
 def test_a_failing_token_endpoint_stops_what_needs_a_new_token(
