@@ -14,17 +14,17 @@ import structlog
 from litestar import Litestar, Response
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server
 from litestar.routes import HTTPRoute
 from litestar.types import Scope
 from redis.exceptions import RedisError
 
 from gateway import __version__
-from gateway.api import openapi
+from gateway.api import docs_ui, openapi
 from gateway.api.aggregates import AggregateController
 from gateway.api.auth import ApiKeyMiddleware
 from gateway.api.bodies import strict_body
+from gateway.api.docs_ui import BundledSwaggerUI
 from gateway.api.edge import Edge
 from gateway.api.members import MemberController
 from gateway.api.points import PointsController
@@ -69,7 +69,7 @@ def openapi_config() -> OpenAPIConfig:
             }
         ),
         path="/docs",
-        render_plugins=[ScalarRenderPlugin()],
+        render_plugins=[BundledSwaggerUI()],
     )
 
 
@@ -167,7 +167,7 @@ def create_litestar(
         readyz,
     ]
     if settings.server.docs:
-        handlers.append(openapi_document)
+        handlers += [openapi_document, docs_ui.assets_router()]
     if settings.server.metrics_public:
         handlers.append(prometheus_metrics)
     app = Litestar(

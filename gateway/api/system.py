@@ -70,6 +70,11 @@ async def openapi_document(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return schema
 
 
+#: prometheus-client's type already carries ``charset=utf-8``, and litestar adds one to every
+#: text type: two charsets, which strict parsers (Go's mime, Prometheus's) refuse
+_METRICS_TYPE = CONTENT_TYPE_LATEST.replace("; charset=utf-8", "")
+
+
 @get("/metrics", summary="Prometheus exposition", tags=["operations"], include_in_schema=False)
 async def prometheus_metrics() -> Response[bytes]:
-    return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+    return Response(metrics.exposition(), media_type=_METRICS_TYPE)
