@@ -16,7 +16,7 @@ from litestar.params import FromPath, JSONBody
 
 from gateway.api.auth import caller_of
 from gateway.api.members import MemberPin
-from gateway.api.openapi import API_KEY, READ, problems
+from gateway.api.openapi import API_KEY, problems
 from gateway.api.problems import Problem, problem_of
 from gateway.api.state import connector_for, services
 from gateway.domain.errors import FieldError, GatewayError, InvalidRequest
@@ -109,7 +109,7 @@ class AggregateController(Controller):
         description="Parts are fetched concurrently, each within the configured deadline "
         "(default 2 s); each part holds `data` or `error` (a problem object).",
         opt={"scope": "members:read"},
-        responses=problems(READ),
+        responses=problems("overview"),
     )
     async def overview(
         self,
@@ -158,7 +158,7 @@ class AggregateController(Controller):
         "per currency over the items that succeeded.",
         opt={"scope": "members:read", "body": WalletRequest},
         status_code=200,
-        responses=problems((400, 401, 403, 413, 415, 429)),
+        responses=problems("wallet"),
     )
     async def wallet(
         self, request: Request[Any, Any, Any], data: JSONBody[WalletRequest]

@@ -9,7 +9,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from gateway.api.idempotent import run_write
-from gateway.api.openapi import API_KEY, READ, REPLAYED, WRITE, problems
+from gateway.api.openapi import API_KEY, REPLAYED, problems
 from gateway.api.state import connector_for, services
 from gateway.connectors.base import MemberLookup, ProfileReader, require
 from gateway.domain.commands import EnrollRequest, MemberPatchRequest, WriteJob
@@ -75,7 +75,7 @@ class MemberController(Controller):
         summary="Enroll a member",
         opt={"scope": "members:write", "idempotent": True, "body": EnrollRequest},
         status_code=201,
-        responses=problems(WRITE),
+        responses=problems("enroll"),
         response_headers=[
             REPLAYED,
             ResponseHeader(
@@ -99,7 +99,7 @@ class MemberController(Controller):
         "/",
         summary="Look members up by email, phone or card number",
         opt={"scope": "members:read"},
-        responses=problems(READ),
+        responses=problems("lookup"),
     )
     async def lookup(
         self,
@@ -139,7 +139,7 @@ class MemberController(Controller):
         "/{member_id:str}",
         summary="A member's profile",
         opt={"scope": "members:read"},
-        responses=problems(READ),
+        responses=problems("get_member"),
     )
     async def get_member(
         self,
@@ -159,7 +159,7 @@ class MemberController(Controller):
         summary="Update a member (JSON Merge Patch, RFC 7396)",
         description="An absent field stays unchanged; a field set to null is cleared.",
         opt={"scope": "members:write", "body": MemberPatchRequest},
-        responses=problems((*READ, 409, 413, 415, 422)),
+        responses=problems("update_member"),
     )
     async def update_member(
         self,

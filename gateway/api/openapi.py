@@ -8,59 +8,32 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
     Link,
     OpenAPI,
+    OpenAPIHeader,
     OpenAPIResponse,
+    OpenAPIType,
     Parameter,
     Schema,
     SecurityRequirement,
 )
 
+from gateway.api import examples
 from gateway.api.problems import PROBLEM_JSON, Problem
+from gateway.api.route_errors import MEANING, ROUTES, codes_by_status
 from gateway.domain.ids import SEGMENT
 from gateway.settings import SLUG
 
-_WHEN = {
-    400: "invalid_request (per-field `errors`) or idempotency_key_missing",
-    401: "unauthorized: missing or unknown API key",
-    403: "forbidden: the client lacks the scope",
-    404: "program_not_found or member_not_found",
-    408: "request_timeout: the request's headers (server.header_timeout_seconds) or body "
-    "(server.body_timeout_seconds) did not arrive in time; the connection is closed",
-    409: "member_already_enrolled or idempotency_request_in_progress",
-    413: "payload_too_large",
-    415: "unsupported_media_type: send the body as application/json "
-    "(application/merge-patch+json also for PATCH)",
-    422: "insufficient_points, member_inactive, upstream_rejected or idempotency_key_reused",
-    429: "rate_limited (with Retry-After)",
-    431: "request_header_fields_too_large: more header fields or bytes than the server allows",
-    501: "operation_not_supported by this program's provider",
-    502: "upstream_outcome_unknown: the provider may have applied the write; retry with the "
-    "same Idempotency-Key (after `Retry-After` seconds when given): the gateway looks the "
-    "write up first, and resolves it in the background too",
-    503: "upstream_unavailable (the provider failing; `upstream.code` `circuit_open`: calls of "
-    "this operation group are paused, see `Retry-After`; `gateway_saturated`: the gateway's "
-    "connections to the provider are all in use, `Retry-After: 1`, nothing was sent), or "
-    "service_unavailable (the gateway's store is unavailable, or this worker serves its "
-    "limit of connections: `Retry-After: 1`)",
-    504: "upstream_timeout",
-}
-READ = (400, 401, 403, 404, 408, 429, 431, 501, 503, 504)
-WRITE = (400, 401, 403, 404, 408, 409, 413, 415, 422, 429, 431, 501, 502, 503, 504)
 
-
-#: answered by the server's connection limits on any route (gateway/http_limits.py)
-CONNECTION = (408, 431, 503)
-
-
-def problems(statuses: tuple[int, ...]) -> dict[int, ResponseSpec]:
-    """The problem answers of a route: ``statuses`` and the connection-level ones."""
+def problems(route: str) -> dict[int, ResponseSpec]:
+    """The problem answers of a route: exactly the errors ``route_errors.ROUTES[route]``
+    names and the connection-level ones, each status with the codes it can carry."""
     return {
         status: ResponseSpec(
             data_container=Problem,
             media_type=PROBLEM_JSON,
-            description=_WHEN[status],
+            description="; or ".join(f"`{code}`: {MEANING[code]}" for code in codes),
             generate_examples=False,
         )
-        for status in sorted({*statuses, *CONNECTION})
+        for status, codes in codes_by_status(ROUTES[route]).items()
     }
 
 
@@ -164,7 +137,10 @@ _LINKS: dict[tuple[str, str], dict[str, tuple[str, dict[str, str]]]] = {
 
 def finish(document: OpenAPI, *, wallet_max_items: int) -> None:
     """What litestar's generator cannot say, added to the generated document (in place):
-    closed request objects, path-parameter patterns, links, this deployment's wallet size."""
+    closed request objects, path-parameter patterns, links, this deployment's wallet size;
+    and what it says wrongly taken out (its default error responses); the demo world's
+    answers as examples (gateway/api/examples.py)."""
+    examples.attach(document)
     schemas = document.components.schemas if document.components else None
     for name in _REQUEST_SCHEMAS:
         if schemas and name in schemas:
@@ -184,10 +160,35 @@ def finish(document: OpenAPI, *, wallet_max_items: int) -> None:
                 rule = _PATH_PATTERNS.get(parameter.name)
                 if rule and isinstance(parameter.schema, Schema):
                     parameter.schema.pattern, parameter.description = rule
-            for status, response in (operation.responses or {}).items():
+            responses = operation.responses or {}
+            for status in [s for s, r in responses.items() if _framework_error(s, r)]:
+                # litestar adds its own 400 ("Validation Exception", application/json) to
+                # every route with parameters; the gateway never answers that shape, and a
+                # route that can answer 400 documents its problem already
+                del responses[status]
+            for status, response in responses.items():
+                if isinstance(response, OpenAPIResponse):
+                    _type_headers(response)
                 links = _LINKS.get((operation.operation_id or "", status))
                 if links and isinstance(response, OpenAPIResponse):
                     response.links = {
                         name: Link(operation_id=target, parameters=dict(parameters))
                         for name, (target, parameters) in links.items()
                     }
+
+
+def _framework_error(status: str, response: OpenAPIResponse | object) -> bool:
+    if not status.isdigit() or int(status) < 400 or not isinstance(response, OpenAPIResponse):
+        return False
+    return PROBLEM_JSON not in (response.content or {})
+
+
+#: documentation-only response headers come without a schema (generated clients then type
+#: them ``unknown``); every one of ours is a string, ``Age`` a number of seconds
+_HEADER_TYPES = {"Age": OpenAPIType.INTEGER}
+
+
+def _type_headers(response: OpenAPIResponse) -> None:
+    for name, header in (response.headers or {}).items():
+        if isinstance(header, OpenAPIHeader) and header.schema is None:
+            header.schema = Schema(type=_HEADER_TYPES.get(name, OpenAPIType.STRING))

@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from gateway.api.bodies import NoBody
 from gateway.api.idempotent import run_write
 from gateway.api.members import IdempotencyKey, Include, MemberPin, provider_data
-from gateway.api.openapi import API_KEY, CACHE_HEADERS, READ, REPLAYED, WRITE, problems
+from gateway.api.openapi import API_KEY, CACHE_HEADERS, REPLAYED, problems
 from gateway.api.state import connector_for, services
 from gateway.connectors.base import ActivityReader, OfferReader, require
 from gateway.domain.commands import ActivityQuery, EarnRequest, RedemptionRequest, WriteJob
@@ -66,7 +66,7 @@ class PointsController(Controller):
         description="Send `Cache-Control: no-cache` to force a fresh read. The answer carries "
         "`Cache-Status` (RFC 9211) and `Age`.",
         opt={"scope": BALANCE_SCOPE},
-        responses=problems(READ),
+        responses=problems("balance"),
         response_headers=CACHE_HEADERS,
     )
     async def balance(
@@ -88,7 +88,7 @@ class PointsController(Controller):
         summary="Add points",
         opt={"scope": "points:earn", "idempotent": True, "body": EarnRequest},
         status_code=201,
-        responses=problems(WRITE),
+        responses=problems("earn"),
         response_headers=[REPLAYED],
     )
     async def earn(
@@ -109,7 +109,7 @@ class PointsController(Controller):
         summary="Redeem (authorize) points",
         opt={"scope": "points:redeem", "idempotent": True, "body": RedemptionRequest},
         status_code=201,
-        responses=problems(WRITE),
+        responses=problems("redeem"),
         response_headers=[REPLAYED],
     )
     async def redeem(
@@ -130,7 +130,7 @@ class PointsController(Controller):
         summary="Reverse a redemption",
         opt={"scope": "points:redeem", "idempotent": True, "body": NoBody},
         status_code=200,
-        responses=problems(WRITE),
+        responses=problems("void"),
         response_headers=[REPLAYED],
     )
     async def void(
@@ -153,7 +153,7 @@ class PointsController(Controller):
         description="`since` is inclusive and `until` exclusive (ISO-8601 with a timezone); "
         "follow `next_cursor` for older entries.",
         opt={"scope": "members:read"},
-        responses=problems(READ),
+        responses=problems("activity"),
     )
     async def activity(
         self,
@@ -179,7 +179,7 @@ class PointsController(Controller):
         "/offers",
         summary="Offers the member can use",
         opt={"scope": "members:read"},
-        responses=problems(READ),
+        responses=problems("offers"),
     )
     async def offers(
         self, request: Request[Any, Any, Any], program: FromPath[str], member_id: FromPath[str]

@@ -22,7 +22,9 @@ class ProgramController(Controller):
     tags = ["programs"]
     security = API_KEY
 
-    @get("/", summary="List the programs visible to the caller", responses=problems((401, 429)))
+    @get(
+        "/", summary="List the programs visible to the caller", responses=problems("list_programs")
+    )
     async def list_programs(self, request: Request[Any, Any, Any]) -> ProgramList:
         directory = services(request).directory
         return ProgramList(data=[directory.info(c) for c in directory.visible(caller_of(request))])
@@ -30,7 +32,7 @@ class ProgramController(Controller):
     @get(
         "/{program:str}",
         summary="One program with its capabilities",
-        responses=problems((400, 401, 404, 429)),
+        responses=problems("get_program"),
     )
     async def get_program(
         self, request: Request[Any, Any, Any], program: FromPath[str]
@@ -41,7 +43,7 @@ class ProgramController(Controller):
     @get(
         "/{program:str}/health",
         summary="Upstream reachability and latency of a program",
-        responses=problems((400, 401, 404, 429)),
+        responses=problems("program_health"),
     )
     async def program_health(
         self, request: Request[Any, Any, Any], program: FromPath[str]

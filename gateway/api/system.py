@@ -26,7 +26,7 @@ class Health(msgspec.Struct):
     description="With the embedded Redis (no `redis.url`) that Redis is part of the process: "
     "while it is down (being restarted) this answers 503.",
     tags=["operations"],
-    responses=problems((503,)),
+    responses=problems("healthz"),
 )
 async def healthz(request: Request[Any, Any, Any]) -> Health:
     svc = services(request)
@@ -49,7 +49,7 @@ async def healthz(request: Request[Any, Any, Any]) -> Health:
     "replicas acknowledge writes (`redis.replica_acks`); when not, writes answer 503 while "
     "reads go on, so it does not take the gateway out of service.",
     tags=["operations"],
-    responses=problems((503,)),
+    responses=problems("readyz"),
 )
 async def readyz(request: Request[Any, Any, Any]) -> Health:
     try:

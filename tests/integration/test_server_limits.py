@@ -18,6 +18,7 @@ import pytest
 from gateway.infra.embedded_redis import free_tcp_port
 from gateway.sandbox.process import GatewayProcess
 from gateway.sandbox.world import DEMO_API_KEY, World
+from tests.harness import raw_http
 
 REQUEST = b"GET /healthz HTTP/1.1\r\nHost: gw\r\n\r\n"
 
@@ -42,27 +43,8 @@ def limited(
         gateway.stop()
 
 
-def _connect(port: int) -> socket.socket:
-    return socket.create_connection(("127.0.0.1", port), timeout=5)
-
-
-def _answer(sock: socket.socket) -> bytes:
-    """One whole answer: the head, then as many body bytes as its Content-Length says."""
-    data = b""
-    while True:
-        head, sep, body = data.partition(b"\r\n\r\n")
-        if sep:
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            if len(body) >= length:
-                return data
-        chunk = sock.recv(4096)
-        if not chunk:
-            return data
-        data += chunk
+_connect = raw_http.connect
+_answer = raw_http.answer
 
 
 def test_an_idle_keep_alive_connection_is_closed(limited: int) -> None:
