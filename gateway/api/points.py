@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -44,9 +45,19 @@ def balance_headers(read: BalanceRead) -> dict[str, str]:
     }
 
 
-def _utc(value: dt.datetime | None, name: str) -> dt.datetime | None:
+#: RFC 3339 date-time, as the document's ``format: date-time`` says (litestar alone would
+#: also take a number as a Unix timestamp: ``until=0.5``)
+_DATE_TIME = re.compile(r"^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d(:\d\d(\.\d+)?)?([Zz]|[+-]\d\d:\d\d)?$")
+
+
+def _utc(value: dt.datetime | None, name: str, raw: str | None) -> dt.datetime | None:
     if value is None:
         return None
+    if raw is None or not _DATE_TIME.match(raw):
+        raise InvalidRequest(
+            f"{name} must be an ISO-8601 timestamp (e.g. 2024-01-31T00:00:00Z).",
+            errors=[FieldError(field=name, message="not an ISO-8601 timestamp")],
+        )
     if value.tzinfo is None:
         raise InvalidRequest(
             f"{name} needs a timezone (e.g. 2024-01-31T00:00:00Z).",
@@ -168,9 +179,16 @@ class PointsController(Controller):
     ) -> ActivityPage:
         connector = connector_for(request, program)
         reader = require(connector, "activity", ActivityReader)
-        query = ActivityQuery(
-            since=_utc(since, "since"), until=_utc(until, "until"), limit=limit, cursor=cursor
-        )
+        raw = request.query_params
+        start = _utc(since, "since", raw.get("since"))
+        end = _utc(until, "until", raw.get("until"))
+        if start is not None and end is not None and end <= start:
+            # a provider refuses an empty window its own way (ShopYourWay: 422)
+            raise InvalidRequest(
+                "until must be later than since.",
+                errors=[FieldError(field="until", message="not later than since")],
+            )
+        query = ActivityQuery(since=start, until=end, limit=limit, cursor=cursor)
         page = await reader.activity(member_id, query)
         page.provider_data = provider_data(include, page.provider_data)
         return page

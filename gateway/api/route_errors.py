@@ -73,9 +73,10 @@ ROUTES: dict[str, Errors] = {
     "list_programs": CALLER,
     "get_program": CALLER + PROGRAM,
     "program_health": CALLER + PROGRAM,  # an unreachable provider is a 200 that says so
-    "lookup": (*CALLER, *SCOPED, *PROGRAM, InvalidRequest, *READS),  # 400: not one search key
+    # 400: not one search key; 422: a value the provider will not search by
+    "lookup": (*CALLER, *SCOPED, *PROGRAM, InvalidRequest, *READS, UpstreamRejected),
     "enroll": (*CALLER, *SCOPED, *PROGRAM, *BODY, *IDEMPOTENT, *WRITES, MemberAlreadyEnrolled),
-    "get_member": _MEMBER_READ,
+    "get_member": (*_MEMBER_READ, UpstreamRejected),  # IRT: a wrong PIN
     # a PATCH sets fields, so a timed-out one can be repeated as is: 504, not 502
     "update_member": (
         *_MEMBER_READ,
@@ -85,7 +86,7 @@ ROUTES: dict[str, Errors] = {
         MemberAlreadyEnrolled,
     ),
     "balance": _MEMBER_READ,
-    "activity": _MEMBER_READ,
+    "activity": (*_MEMBER_READ, UpstreamRejected),  # ShopYourWay: dates it does not take
     "offers": _MEMBER_READ,
     # API.md: an aggregate answers 200 once its envelope is built; a part that fails
     # (member unknown, provider failing or slow) is an error inside it

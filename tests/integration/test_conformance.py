@@ -320,6 +320,16 @@ def provoke_422(env: Env, name: str) -> Answer:
         return _of(_send(env, name, member=env.world.new_syw_member(points=0)))
     if name == "update_member":  # IRT refuses a wrong PIN
         return _of(_send(env, name, headers={"X-Member-Pin": "9999"}))
+    # reads a provider refuses: IRT a wrong PIN, ShopYourWay a value or a date it won't take
+    with env.http() as client:
+        if name == "get_member":
+            url = f"/v1/programs/{IRT}/members/{IRT_CARD}"
+            return _of(client.get(url, headers={"X-Member-PIN": "9999"}))
+        if name == "lookup":
+            return _of(client.get(f"/v1/programs/{SYW}/members", params={"phone": "null"}))
+        if name == "activity":
+            url = f"/v1/programs/{SYW}/members/{env.syw_member}/activity"
+            return _of(client.get(url, params={"since": "0279-07-13T02:03:08Z"}))
     # the same key for another request (another body; for a void, another redemption)
     key = _ref()
     first = _send(env, name, idempotency_key=key)

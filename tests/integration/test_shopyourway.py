@@ -219,3 +219,27 @@ def test_assertion_signed_with_the_wrong_key_is_a_clear_problem(
     assert problem["upstream"]["status"] == 401
     assert problem["upstream"]["code"] == "invalid_grant"
     assert "PRIVATE KEY" not in response.text
+
+
+def test_an_empty_activity_window_is_refused_before_the_provider(
+    api: httpx.Client, world: World
+) -> None:
+    """ShopYourWay answers ``until`` before ``since`` with its own 422 ("Invalid EndDTTM");
+    the gateway refuses it first, naming the field."""
+    before = len(world.syw.requests)
+    for until in ("2018-08-31T00:00:00Z", "2026-01-01T00:00:00Z"):
+        answer = api.get(
+            f"/v1/programs/syw-rewards/members/{BOB}/activity",
+            params={"since": "2026-01-01T00:00:00Z", "until": until},
+        )
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["errors"] == [{"field": "until", "message": "not later than since"}]
+    assert len(world.syw.requests) == before
+
+
+@pytest.mark.parametrize("value", ["0.5", "1700000000", "2026-01-01", "yesterday"])
+def test_activity_bounds_are_iso_timestamps_only(api: httpx.Client, value: str) -> None:
+    """litestar alone would read a number as a Unix timestamp; the document says date-time."""
+    answer = api.get(f"/v1/programs/syw-rewards/members/{BOB}/activity", params={"until": value})
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["errors"][0]["field"] == "until"
