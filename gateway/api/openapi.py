@@ -53,11 +53,6 @@ CACHE_HEADERS = [
         name="Age", description="Seconds since the provider answered.", documentation_only=True
     ),
 ]
-REQUEST_ID = ResponseHeader(
-    name="X-Request-ID",
-    description="The request id (taken from the request or made).",
-    documentation_only=True,
-)
 
 
 # -- the document as a whole --------------------------------------------------------------------

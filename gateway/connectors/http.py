@@ -34,7 +34,7 @@ import structlog
 
 from gateway import __version__
 from gateway.connectors.circuits import Circuits, group_of
-from gateway.connectors.transport import UpstreamTransport
+from gateway.connectors.transport import Transport, UpstreamTransport
 from gateway.domain.errors import (
     GatewayError,
     UpstreamDetail,
@@ -83,7 +83,7 @@ class UpstreamClient:
         provider: str,
         *,
         headers: dict[str, str] | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: Transport | None = None,
         benign: Callable[[httpx.Response], bool] | None = None,
     ) -> None:
         self.program = program
@@ -234,31 +234,13 @@ class UpstreamClient:
         connect = timeouts.connect_seconds
         try:
             url = call.path if call.path.startswith(_ABSOLUTE) else self._base + call.path
-            if isinstance(self._transport, UpstreamTransport):
-                body, content_type = _encoded_body(call)
-                if content_type is not None:  # the connector set none of its own
-                    headers["Content-Type"] = content_type
-                merged = _merged(self._headers, headers)
-                response = await self._transport.send(
-                    call.method, url, merged.items(), body, connect=connect, read=read, pool=read
-                )
-            else:  # a test's httpx.MockTransport
-                request = httpx.Request(
-                    call.method,
-                    url,
-                    json=call.json,
-                    content=call.content,
-                    data=call.data,
-                    headers=_merged(self._headers, headers),
-                    extensions={
-                        "timeout": {"connect": connect, "read": read, "write": read, "pool": read}
-                    },
-                )
-                response = await self._transport.handle_async_request(request)
-                try:
-                    await response.aread()
-                finally:
-                    await response.aclose()
+            body, content_type = _encoded_body(call)
+            if content_type is not None:  # the connector set none of its own
+                headers["Content-Type"] = content_type
+            merged = _merged(self._headers, headers)
+            response = await self._transport.send(
+                call.method, url, merged.items(), body, connect=connect, read=read, pool=read
+            )
             status = response.status_code
             outcome = "ok" if status < 400 else f"http_{status // 100}xx"
             if debug_enabled():

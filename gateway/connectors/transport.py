@@ -17,7 +17,7 @@ request) to ``ConnectTimeout`` — which would make a write that may have been a
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import httpx
@@ -41,6 +41,27 @@ def _remap(exc: Exception, request: httpx.Request | None) -> httpx.TransportErro
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.ProxyError):
         return exc
     return _classify(cause)(str(exc) or type(cause).__name__, request=request)
+
+
+class Transport(Protocol):
+    """What ``UpstreamClient`` sends through: ``UpstreamTransport`` in production; a test
+    hands in its own (tests/unit/connectors/transports.py) and so gets the bytes the
+    production encoder made."""
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        headers: Iterable[tuple[str, str]],
+        body: bytes | None,
+        *,
+        connect: float | None,
+        read: float | None,
+        pool: float | None,
+        request: httpx.Request | None = None,
+    ) -> httpx.Response: ...
+
+    async def aclose(self) -> None: ...
 
 
 class UpstreamTransport(AiohttpTransport):

@@ -12,7 +12,7 @@ RFC 9457 problems. ``outcome`` tells the idempotency layer what happened upstrea
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 import msgspec
 
@@ -51,7 +51,6 @@ class GatewayError(Exception):
         errors: list[FieldError] | None = None,
         headers: dict[str, str] | None = None,
         outcome: Outcome | None = None,
-        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
@@ -59,7 +58,6 @@ class GatewayError(Exception):
         self.errors = errors
         self.headers = headers or {}
         self.outcome: Outcome = outcome or self.default_outcome
-        self.extra = extra or {}
 
 
 class InvalidRequest(GatewayError):

@@ -18,7 +18,7 @@ from gateway.domain.commands import WriteJob
 from gateway.domain.models import Redemption, Transaction
 from gateway.infra.records import OpenUnknown
 from gateway.services.idempotency import IdempotencyService, decode_job, success_response
-from gateway.services.writes import Outcome, WriteContext, member_location
+from gateway.services.writes import WriteAnswer, WriteContext, member_location
 
 
 class UnknownWrite(msgspec.Struct, kw_only=True):
@@ -79,7 +79,7 @@ async def open_unknowns(
 
 def assumed_success(
     job: WriteJob, *, redemption_id: str | None = None, member_id: str | None = None
-) -> Outcome:
+) -> WriteAnswer:
     """The answer stored for a write an operator says was applied: what the gateway knows of
     it from the request (the provider's own ids only when the operator gives them)."""
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)

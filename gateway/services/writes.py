@@ -57,7 +57,8 @@ from gateway.services.balances import BalanceService
 from gateway.settings import ReconcileSettings
 
 #: what a write returns: status, the response struct, extra headers (e.g. Location)
-Outcome = tuple[int, Any, dict[str, str]]
+#: what a write answers: status, body model, headers
+WriteAnswer = tuple[int, Any, dict[str, str]]
 
 #: how far before the key's first claim a lookup searches (clock skew, provider posting lag)
 LOOKUP_MARGIN = dt.timedelta(days=2)
@@ -194,7 +195,7 @@ class WriteService:
 
     async def perform(
         self, connector: Connector, job: WriteJob, ctx: WriteContext, pin: str | None = None
-    ) -> Outcome:
+    ) -> WriteAnswer:
         """Run ``job`` and render its success (status, body struct, headers)."""
         if job.operation == "enroll":
             assert job.enroll is not None

@@ -20,6 +20,7 @@ from gateway.connectors.common import (
     utcnow,
 )
 from gateway.connectors.http import UpstreamClient
+from gateway.connectors.transport import Transport
 from gateway.domain.commands import EnrollRequest, MemberPatch
 from gateway.domain.errors import (
     GatewayError,
@@ -53,7 +54,7 @@ class AlphaConnector(Connector):
         self,
         program: ProgramSettings,
         store: Store | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: Transport | None = None,
     ) -> None:
         super().__init__(program, store)
         self.http = UpstreamClient(

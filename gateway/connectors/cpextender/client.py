@@ -7,7 +7,6 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 import msgspec
 
 from gateway.connectors.base import Connector
@@ -21,6 +20,7 @@ from gateway.connectors.common import (
 from gateway.connectors.cpextender import transform, wire
 from gateway.connectors.cpextender.errors import PROVIDER, map_error
 from gateway.connectors.http import UpstreamClient
+from gateway.connectors.transport import Transport
 from gateway.domain.commands import ActivityQuery, EarnCommand, RedeemCommand
 from gateway.domain.errors import UpstreamDetail, UpstreamUnavailable
 from gateway.domain.models import ActivityPage, Balance, Member, Redemption, Transaction
@@ -49,7 +49,7 @@ class CPExtenderConnector(Connector):
         self,
         program: ProgramSettings,
         store: Store | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: Transport | None = None,
     ) -> None:
         super().__init__(program, store)
         self.http = UpstreamClient(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-import httpx
 import msgspec
 import structlog
 
@@ -14,6 +13,7 @@ from gateway.connectors.common import utcnow
 from gateway.connectors.http import UpstreamClient
 from gateway.connectors.irt import transform, wire
 from gateway.connectors.irt.errors import PROVIDER, map_status
+from gateway.connectors.transport import Transport
 from gateway.domain.commands import EarnCommand, EnrollRequest, MemberPatch, RedeemCommand
 from gateway.domain.errors import (
     FieldError,
@@ -60,7 +60,7 @@ class IRTConnector(Connector):
         self,
         program: ProgramSettings,
         store: Store | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: Transport | None = None,
     ) -> None:
         super().__init__(program, store)
         self.http = UpstreamClient(program, PROVIDER, transport=transport)

@@ -18,6 +18,7 @@ from gateway.connectors.common import decode_json, utcnow
 from gateway.connectors.http import UpstreamClient
 from gateway.connectors.shopyourway import errors, locate, oauth, transform
 from gateway.connectors.shopyourway.errors import PROVIDER
+from gateway.connectors.transport import Transport
 from gateway.domain.commands import ActivityQuery, EarnCommand, EnrollRequest, RedeemCommand
 from gateway.domain.errors import (
     FieldError,
@@ -133,7 +134,7 @@ class ShopYourWayConnector(Connector):
         self,
         program: ProgramSettings,
         store: Store | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: Transport | None = None,
     ) -> None:
         super().__init__(program, store)
         self.http = UpstreamClient(

@@ -12,6 +12,7 @@ import pytest
 
 from gateway.connectors.http import Outgoing, UpstreamClient, _encoded_body, _merged
 from gateway.settings import ProgramSettings
+from tests.unit.connectors.transports import HandlerTransport
 
 
 def _program() -> ProgramSettings:
@@ -42,7 +43,7 @@ def test_paths_join_the_base_url_and_whole_urls_are_kept() -> None:
             _program(),
             "cpextender",
             headers={"Authorization": "Bearer t"},
-            transport=httpx.MockTransport(answer),
+            transport=HandlerTransport(answer),
         )
         first = await client.request("GET", "/Loyalty/1/BalanceCheck", operation="balance")
         assert first.json() == {"ok": True}

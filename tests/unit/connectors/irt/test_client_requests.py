@@ -1,7 +1,8 @@
 """What the IRT connector puts on the wire, checked on a fake transport (ActiveMerchant style).
 
 Every test builds the connector exactly as the gateway does (settings parsed from YAML) but
-hands it an ``httpx.MockTransport``: the handler records each outgoing request and answers
+hands it a ``HandlerTransport`` (tests/unit/connectors/transports.py), which receives the
+bytes the production encoder made: the handler records each outgoing request and answers
 with the next scripted reply. No network, no simulator.
 """
 
@@ -29,6 +30,7 @@ from gateway.domain.errors import (
 )
 from gateway.domain.models import Member
 from gateway.settings import ProgramSettings, parse_settings
+from tests.unit.connectors.transports import HandlerTransport
 
 CARD = "1234567812345678"
 PIN = "4321"
@@ -104,7 +106,7 @@ def run(
     program: ProgramSettings | None = None,
 ) -> Any:
     async def main() -> Any:
-        connector = IRTConnector(program or make_irt_program(), transport=httpx.MockTransport(fake))
+        connector = IRTConnector(program or make_irt_program(), transport=HandlerTransport(fake))
         try:
             return await action(connector)
         finally:
@@ -647,7 +649,7 @@ def test_high_security_balance_with_a_pin_sends_it():
     ids=["default-medium", "low", "high"],
 )
 def test_balances_are_not_cached_in_high_security_mode(options, cacheable):
-    connector = IRTConnector(make_irt_program(options), transport=httpx.MockTransport(FakeIRT()))
+    connector = IRTConnector(make_irt_program(options), transport=HandlerTransport(FakeIRT()))
     try:
         assert connector.balance_cacheable is cacheable
     finally:
@@ -655,7 +657,7 @@ def test_balances_are_not_cached_in_high_security_mode(options, cacheable):
 
 
 def test_default_options():
-    connector = IRTConnector(make_irt_program(), transport=httpx.MockTransport(FakeIRT()))
+    connector = IRTConnector(make_irt_program(), transport=HandlerTransport(FakeIRT()))
     try:
         assert (connector.options.security_mode, connector.options.path) == ("medium", "/")
     finally:

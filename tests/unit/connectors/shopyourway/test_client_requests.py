@@ -1,8 +1,9 @@
 """What the ShopYourWay connector puts on the wire, checked on a fake transport.
 
 Every test builds the connector as the gateway does (settings parsed from YAML, no Redis:
-``store=None``) and hands it an ``httpx.MockTransport``. The fake answers the token URL
-with a fresh token each time (``tok-1``, ``tok-2``...) in the document's shape, and every
+``store=None``) and hands it a ``HandlerTransport`` (tests/unit/connectors/transports.py),
+which receives the bytes the production encoder made. The fake answers the token URL with
+a fresh token each time (``tok-1``, ``tok-2``...) in the document's shape, and every
 Rewards call with the next scripted reply. No network, no simulator.
 """
 
@@ -36,6 +37,7 @@ from gateway.domain.errors import (
 from gateway.domain.models import Address
 from gateway.sandbox.shopyourway_keys import DEMO_PRIVATE_KEY_PEM, DEMO_PUBLIC_KEY_PEM
 from gateway.settings import ProgramSettings, parse_settings
+from tests.unit.connectors.transports import HandlerTransport
 
 from .test_transform import NOT_SENT
 
@@ -152,7 +154,7 @@ def form_of(request: httpx.Request) -> dict[str, str]:
 def run(fake: FakeTelluride, action: Callable[[ShopYourWayConnector], Awaitable[Any]]) -> Any:
     async def main() -> Any:
         connector = ShopYourWayConnector(
-            make_syw_program(), store=None, transport=httpx.MockTransport(fake)
+            make_syw_program(), store=None, transport=HandlerTransport(fake)
         )
         try:
             return await action(connector)
