@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import os
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 
 from gateway import __version__
 from gateway.api import docs_ui, openapi
+from gateway.api import fast_balance as fast_balance_path
 from gateway.api.aggregates import AggregateController
 from gateway.api.auth import ApiKeyMiddleware
 from gateway.api.bodies import strict_body
@@ -30,17 +31,19 @@ from gateway.api.members import MemberController
 from gateway.api.points import PointsController
 from gateway.api.problems import handle_exception
 from gateway.api.programs import ProgramController
-from gateway.api.ratelimit import program_limiter
 from gateway.api.state import Services
 from gateway.api.system import healthz, openapi_document, prometheus_metrics, readyz
 from gateway.infra.embedded_redis import EmbeddedRedis
 from gateway.infra.identity import MemberTokens
 from gateway.infra.logging import configure as configure_logging
 from gateway.infra.store import Store
+from gateway.services.access import Access, Rule
 from gateway.services.aggregates import AggregateService
 from gateway.services.balances import BalanceService
 from gateway.services.idempotency import IdempotencyService
 from gateway.services.programs import ProgramDirectory
+from gateway.services.ratelimit import RateLimiter
+from gateway.services.reads import ReadService
 from gateway.services.reconciler import Reconciler
 from gateway.services.writes import WriteService
 from gateway.settings import Settings
@@ -88,11 +91,16 @@ def start_embedded_redis(settings: Settings) -> EmbeddedRedis:
 
 
 def create_litestar(
-    settings: Settings, store: Store | None = None, *, embedded_url: str | None = None
+    settings: Settings,
+    store: Store | None = None,
+    *,
+    embedded_url: str | None = None,
+    access_rules: Sequence[Rule] = (),
 ) -> Litestar:
     """The litestar app. ``store`` may be given (tests); otherwise one is made at start-up:
     on ``redis.url``, on ``embedded_url`` (the embedded Redis ``gateway serve`` started for
-    its workers), or on an embedded Redis of its own."""
+    its workers), or on an embedded Redis of its own. ``access_rules`` are added to the
+    access decision of every request (services/access.py)."""
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -118,6 +126,8 @@ def create_litestar(
         balances = BalanceService(own_store)
         writes = WriteService(balances, settings.idempotency.reconcile)
         idempotency = IdempotencyService(own_store.records, settings.idempotency)
+        limiter = RateLimiter(own_store)
+        identity = MemberTokens(settings.identity) if settings.identity else None
         app.state.services = Services(
             settings=settings,
             store=own_store,
@@ -125,10 +135,12 @@ def create_litestar(
             balances=balances,
             writes=writes,
             aggregates=AggregateService(
-                settings.aggregates, directory, balances, program_limiter(own_store)
+                settings.aggregates, directory, balances, limiter.per_program()
             ),
             idempotency=idempotency,
-            identity=MemberTokens(settings.identity) if settings.identity else None,
+            access=Access(settings, directory, limiter, identity, access_rules),
+            reads=ReadService(),
+            identity=identity,
             embedded_store=settings.redis.url is None and store is None,
         )
         app.state.settings = settings
@@ -214,6 +226,7 @@ def create_app(
     *,
     fast_balance: bool = True,
     embedded_url: str | None = None,
+    access_rules: Sequence[Rule] = (),
 ) -> Edge:
     """The ASGI application to serve (logging is configured from the settings).
 
@@ -221,10 +234,10 @@ def create_app(
     both ways; see gateway/api/fast_balance.py)."""
     log = settings.logging
     configure_logging(log.level, log.format, log.output)
-    app = create_litestar(settings, store, embedded_url=embedded_url)
+    app = create_litestar(settings, store, embedded_url=embedded_url, access_rules=access_rules)
     return Edge(
         app,
-        fast_balance=fast_balance,
+        fast_path=fast_balance_path.answer if fast_balance else None,
         max_header_bytes=settings.server.max_header_bytes,
         max_headers=settings.server.max_headers,
     )

@@ -13,17 +13,17 @@ from typing import Any
 
 import structlog
 
-from gateway.api import fast_balance
 from gateway.api.problems import send_problem
 from gateway.domain.errors import FieldError, HeadersTooLarge, InvalidRequest
 from gateway.infra import context, metrics
 from gateway.infra.logging import info_enabled
 
-Scope = MutableMapping[str, Any]
+AsgiScope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[..., Awaitable[None]]
+FastPath = Callable[[Any, AsgiScope, Send], Awaitable[bool]]
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _log = structlog.get_logger("gateway.access")
@@ -35,15 +35,16 @@ class Edge:
         self,
         app: ASGIApp,
         *,
-        fast_balance: bool = True,
+        fast_path: FastPath | None = None,
         max_header_bytes: int = 16_384,
         max_headers: int = 100,
     ) -> None:
         self.app = app
         self.max_header_bytes = max_header_bytes
         self.max_headers = max_headers
-        #: answer plain balance reads in front of litestar (see gateway/api/fast_balance.py)
-        self.fast_balance = fast_balance
+        #: answers some requests in front of litestar, or returns False having sent nothing
+        #: (create_app gives it gateway/api/fast_balance.py's plain balance reads)
+        self.fast_path = fast_path
 
     def _headers_too_large(self, headers: list[tuple[bytes, bytes]]) -> bool:
         """More header fields, or more header bytes, than configured: the exact limits. The
@@ -51,7 +52,7 @@ class Edge:
         it arrived; this check holds under any ASGI server."""
         return len(headers) > self.max_headers or _header_bytes(headers) > self.max_header_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -91,7 +92,8 @@ class Edge:
             if _encoded_separator(scope):
                 await send_problem(send_with_id, _separator_error())
                 return
-            if not (self.fast_balance and await fast_balance.answer(self.app, scope, send_with_id)):
+            fast = self.fast_path
+            if not (fast is not None and await fast(self.app, scope, send_with_id)):
                 await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
@@ -145,7 +147,7 @@ def _header_bytes(headers: list[tuple[bytes, bytes]]) -> int:
     return sum(len(name) + len(value) + 4 for name, value in headers)  # "name: value\r\n"
 
 
-def _encoded_separator(scope: Scope) -> bool:
+def _encoded_separator(scope: AsgiScope) -> bool:
     """An encoded ``/`` or ``\\`` inside an API path: the server decodes it, so the id it
     was in would turn into two segments (or a path at the provider). Never routed."""
     raw = scope.get("raw_path") or b""

@@ -4,22 +4,20 @@ It is the gateway's most frequent call, and with the cache in front of the provi
 its cost was litestar's per-request work (routing, two exception layers, the authentication
 middleware, parameter parsing and validation, the ``Response`` object): with Redis taken out
 entirely the route still cost twice the bare route (bench/README.md). This module answers
-the plain form of that call with the same functions the litestar handler uses — API key
-lookup, program visibility and scope checks, ``BalanceService.read``, the problem encoder —
-and hands every other form to litestar untouched:
+the plain form of that call with the same functions the litestar handler uses — the access
+decision (``services/access.py``: authentication, rate limits, program, ids, scope, every
+added rule), ``BalanceService.read``, the problem encoder — and hands the other forms, which
+litestar parses differently, to it untouched (before anything is counted):
 
 - a method other than GET, a query string, a trailing slash or a ``root_path``;
-- ``X-Member-PIN`` or a member token (JWT) in the request, or the request repeats a header
-  this path reads (``Authorization``, ``Cache-Control``);
-- a missing or unknown API key, a program the client may not see, a missing scope;
-- a client with a rate limit (the limiter's 429 and headers stay in one place);
-- a program whose balances are not cached.
+- ``X-Member-PIN`` in the request, or the request repeats a header this path reads
+  (``Authorization``, ``Cache-Control``);
+- a program that is not configured, or whose balances are not cached.
 
-So authentication failures, 404s, 403s, 429s and input errors are litestar's answers as
-before; what this path produces itself is a 200 with the balance, or the problem for an
-error of the read (provider down, member unknown), built exactly as the exception handler
-builds it. ``tests/integration/test_fast_balance.py`` sends the same requests with and
-without this path and compares status, headers and bytes.
+What this path answers is the 200 with the balance, or the problem of a refusal or of the
+read, built exactly as the exception handler builds it.
+``tests/integration/test_fast_balance.py`` sends the same requests with and without this
+path and compares status, headers and bytes.
 """
 
 from __future__ import annotations
@@ -30,13 +28,10 @@ from typing import Any
 
 import msgspec
 
-from gateway.api.auth import bearer_key, find_client
 from gateway.api.members import provider_data
 from gateway.api.points import BALANCE_SCOPE, balance_headers, forces_fresh
 from gateway.api.problems import problem_for, send_problem
-from gateway.domain.ids import is_valid_id
-from gateway.infra import context
-from gateway.infra.identity import looks_like_jwt
+from gateway.services.access import Target
 
 #: litestar's template for the route, so metrics and logs label both paths alike
 ROUTE = "/v1/programs/{program}/members/{member_id}/balance"
@@ -66,37 +61,24 @@ async def answer(app: Any, scope: MutableMapping[str, Any], send: Send) -> bool:
             cache_control = value
         elif name == _PIN:
             return False
-    if authorization is None:
-        return False
-    key = bearer_key(authorization.decode("latin-1"))
     services = app.state.get("services")
-    if key is None or services is None:
+    if services is None:
         return False
-    if services.identity is not None and looks_like_jwt(key):
-        return False
-    client = find_client(services.settings, key)
     program, member_id = match.group(1), match.group(2)
-    if (
-        client is None
-        or client.rate_limit is not None
-        or client.program_rate_limits.get(program) is not None
-        or BALANCE_SCOPE not in client.scopes
-    ):
-        return False
-    connector = services.directory.find(client, program)
+    connector = services.directory.connectors.get(program)
     if connector is None or not connector.balance_cacheable:
-        return False
-    if not is_valid_id(member_id, connector.member_id_pattern):
-        return False  # litestar answers it (400 invalid_request, see api/auth.py)
+        return False  # litestar answers it: 404 (or an uncached read)
     if connector.program.balance_ttl_seconds <= 0:
         return False
 
     scope["path_template"] = ROUTE
-    ctx = context.current()
-    if ctx is not None:
-        ctx.client_id = client.id
-        ctx.program = program
     try:
+        access = services.access
+        caller = await access.authenticate(
+            None if authorization is None else authorization.decode("latin-1")
+        )
+        connector = await access.admit(caller, BALANCE_SCOPE, Target(program, member_id))
+        assert connector is not None  # a program was named
         fresh = cache_control is not None and forces_fresh(cache_control.decode("latin-1"))
         read = await services.balances.read(connector, member_id, no_cache=fresh)
     except Exception as exc:  # as litestar's exception handler answers it

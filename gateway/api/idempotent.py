@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import structlog
@@ -23,7 +23,6 @@ from litestar.exceptions import HTTPException
 from gateway.api.auth import caller_of, idempotency_key
 from gateway.api.problems import problem_bytes, translate
 from gateway.api.state import services
-from gateway.connectors.base import Connector
 from gateway.domain.commands import WriteJob
 from gateway.domain.errors import (
     GatewayError,
@@ -35,6 +34,9 @@ from gateway.infra import context
 from gateway.infra.records import StoredResponse
 from gateway.services.idempotency import Attempt, Replay, success_response
 from gateway.services.writes import WriteContext
+
+if TYPE_CHECKING:  # the edge holds a connector only to hand it back to a service
+    from gateway.connectors.base import Connector
 
 _log = structlog.get_logger("gateway.idempotency")
 _any = msgspec.json.Decoder()

@@ -11,9 +11,8 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 from gateway.api.idempotent import run_write
 from gateway.api.openapi import API_KEY, REPLAYED, problems
 from gateway.api.state import connector_for, services
-from gateway.connectors.base import MemberLookup, ProfileReader, require
 from gateway.domain.commands import EnrollRequest, MemberPatchRequest, WriteJob
-from gateway.domain.errors import FieldError, InvalidRequest, OperationNotSupported
+from gateway.domain.errors import FieldError, InvalidRequest
 from gateway.domain.models import Member, MemberList
 from gateway.infra.logging import strip_secrets
 
@@ -124,13 +123,7 @@ class MemberController(Controller):
             )
         key, value = next(iter(given.items()))
         connector = connector_for(request, program)
-        finder = require(connector, "lookup", MemberLookup)
-        if key not in connector.lookup_keys:
-            raise OperationNotSupported(
-                f"Program {program!r} cannot look members up by {key}; "
-                f"it supports: {', '.join(connector.lookup_keys)}."
-            )
-        members = await finder.lookup(key, value.strip())
+        members = await services(request).reads.lookup(connector, key, value.strip())
         for member in members:
             member.provider_data = provider_data(include, member.provider_data)
         return MemberList(data=members)
@@ -150,7 +143,7 @@ class MemberController(Controller):
         pin: MemberPin = None,
     ) -> Member:
         connector = connector_for(request, program)
-        member = await require(connector, "profile", ProfileReader).get_member(member_id, pin=pin)
+        member = await services(request).reads.profile(connector, member_id, pin)
         member.provider_data = provider_data(include, member.provider_data)
         return member
 

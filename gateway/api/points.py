@@ -14,7 +14,6 @@ from gateway.api.idempotent import run_write
 from gateway.api.members import IdempotencyKey, Include, MemberPin, provider_data
 from gateway.api.openapi import API_KEY, CACHE_HEADERS, REPLAYED, problems
 from gateway.api.state import connector_for, services
-from gateway.connectors.base import ActivityReader, OfferReader, require
 from gateway.domain.commands import ActivityQuery, EarnRequest, RedemptionRequest, WriteJob
 from gateway.domain.errors import FieldError, InvalidRequest
 from gateway.domain.models import ActivityPage, Balance, OfferList, Redemption, Transaction
@@ -178,7 +177,6 @@ class PointsController(Controller):
         include: Include = None,
     ) -> ActivityPage:
         connector = connector_for(request, program)
-        reader = require(connector, "activity", ActivityReader)
         raw = request.query_params
         start = _utc(since, "since", raw.get("since"))
         end = _utc(until, "until", raw.get("until"))
@@ -189,7 +187,7 @@ class PointsController(Controller):
                 errors=[FieldError(field="until", message="not later than since")],
             )
         query = ActivityQuery(since=start, until=end, limit=limit, cursor=cursor)
-        page = await reader.activity(member_id, query)
+        page = await services(request).reads.activity(connector, member_id, query)
         page.provider_data = provider_data(include, page.provider_data)
         return page
 
@@ -203,5 +201,5 @@ class PointsController(Controller):
         self, request: Request[Any, Any, Any], program: FromPath[str], member_id: FromPath[str]
     ) -> OfferList:
         connector = connector_for(request, program)
-        offers = await require(connector, "offers", OfferReader).offers(member_id)
+        offers = await services(request).reads.offers(connector, member_id)
         return OfferList(program=program, member_id=member_id, data=offers)

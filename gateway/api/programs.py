@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from litestar import Controller, Request, get
@@ -11,9 +10,6 @@ from litestar.params import FromPath
 from gateway.api.auth import caller_of
 from gateway.api.openapi import API_KEY, problems
 from gateway.api.state import connector_for, services
-from gateway.connectors.base import HealthProbe
-from gateway.connectors.common import utcnow
-from gateway.domain.errors import GatewayError
 from gateway.domain.models import ProgramHealth, ProgramInfo, ProgramList
 
 
@@ -48,21 +44,4 @@ class ProgramController(Controller):
     async def program_health(
         self, request: Request[Any, Any, Any], program: FromPath[str]
     ) -> ProgramHealth:
-        connector = connector_for(request, program)
-        started = time.perf_counter()
-        reachable, detail = True, None
-        if isinstance(connector, HealthProbe):
-            try:
-                await connector.probe()
-            except GatewayError as exc:
-                reachable, detail = False, exc.detail
-        return ProgramHealth(
-            program=program,
-            provider=connector.provider,
-            reachable=reachable,
-            latency_ms=round((time.perf_counter() - started) * 1000, 2) if reachable else None,
-            circuit=connector.circuit_state(),
-            checked_at=utcnow(),
-            detail=detail,
-            circuits=connector.circuit_states(),
-        )
+        return await services(request).reads.health(connector_for(request, program))

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from litestar.connection import ASGIConnection
 
 from gateway.api.auth import caller_of
-from gateway.connectors.base import Connector
 from gateway.infra.identity import MemberTokens
 from gateway.infra.store import Store
+from gateway.services.access import Access
 from gateway.services.aggregates import AggregateService
 from gateway.services.balances import BalanceService
 from gateway.services.idempotency import IdempotencyService
 from gateway.services.programs import ProgramDirectory
+from gateway.services.reads import ReadService
 from gateway.services.writes import WriteService
 from gateway.settings import Settings
+
+if TYPE_CHECKING:  # the edge holds a connector only to hand it back to a service
+    from gateway.connectors.base import Connector
 
 
 class Services(msgspec.Struct):
@@ -27,6 +31,8 @@ class Services(msgspec.Struct):
     writes: WriteService
     aggregates: AggregateService
     idempotency: IdempotencyService
+    access: Access
+    reads: ReadService
     identity: MemberTokens | None = None
     #: the store is the gateway's own embedded Redis (its health is the gateway's health)
     embedded_store: bool = False

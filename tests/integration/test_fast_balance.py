@@ -18,9 +18,11 @@ import pytest
 from gateway.api import fast_balance
 from gateway.api.edge import Edge
 from gateway.app import create_app
+from gateway.domain.errors import Forbidden
 from gateway.sandbox import shopyourway
 from gateway.sandbox.inprocess import call, http_scope, running
 from gateway.sandbox.world import DEMO_API_KEY, READER_KEY, World
+from gateway.services.access import Rule, Target
 from gateway.settings import parse_settings
 
 KEY = [(b"authorization", f"Bearer {DEMO_API_KEY}".encode())]
@@ -41,16 +43,18 @@ ANSWERED = [
     (SYW, b"", KEY),
     (CP_UNKNOWN, b"", KEY),  # the provider's 404, as a problem
     (IRT_UNKNOWN, b"", KEY),
-]
-#: ... and those it leaves to litestar
-LEFT = [
-    (CP, b"include=provider_data", KEY),
-    (CP, b"", [*KEY, (b"x-member-pin", b"1234")]),
+    # refusals of the access decision (services/access.py), the same one litestar's takes
     (CP, b"", []),  # no key: 401
     (CP, b"", [(b"authorization", b"Bearer not-a-key")]),
     (CP, b"", [(b"authorization", b"Basic abc")]),
     (CP, b"", [(b"authorization", f"Bearer {READER_KEY}".encode())]),  # foreign program: 404
     (CP, b"", [(b"authorization", f"Bearer limited-{DEMO_API_KEY}".encode())]),  # rate limit
+    ("/v1/programs/cafe-rewards/members/.hidden/balance", b"", KEY),  # 400: the id rule
+]
+#: ... and those it leaves to litestar
+LEFT = [
+    (CP, b"include=provider_data", KEY),
+    (CP, b"", [*KEY, (b"x-member-pin", b"1234")]),
     (CP, b"", KEY + KEY),  # a repeated header
     (CP + "/", b"", KEY),
     ("/v1/programs/no-such/members/1/balance", b"", KEY),
@@ -70,13 +74,20 @@ def _normal(answer: tuple[int, dict[str, str], bytes]) -> Any:
     return status, headers, re.sub(rb'"as_of":"[^"]*"', b'"as_of":"T"', body)
 
 
-@pytest.fixture
-def twins(world: World, redis_url: str) -> tuple[Edge, Edge]:
+def _twins(world: World, redis_url: str, rules: list[Rule] | None = None) -> tuple[Edge, Edge]:
     def settings() -> Any:
         prefix = "twin-" + uuid.uuid4().hex[:8]
         return parse_settings(world.config_yaml(redis_url=redis_url, key_prefix=prefix))
 
-    return create_app(settings()), create_app(settings(), fast_balance=False)
+    return (
+        create_app(settings(), access_rules=rules or ()),
+        create_app(settings(), fast_balance=False, access_rules=rules or ()),
+    )
+
+
+@pytest.fixture
+def twins(world: World, redis_url: str) -> tuple[Edge, Edge]:
+    return _twins(world, redis_url)
 
 
 def test_answers_match_litestar_byte_for_byte(twins: tuple[Edge, Edge]) -> None:
@@ -123,3 +134,36 @@ async def _receive() -> Any:
 
 async def _drop(message: Any) -> None:
     pass
+
+
+def _refuse_one_member(caller: Any, scope: Any, target: Target) -> Forbidden | None:
+    """A rule added once, to the access decision (services/access.py)."""
+    if target.program == "cafe-rewards" and target.member_id == "2059378440":
+        return Forbidden("Not this member, by the added rule.")
+    return None
+
+
+def test_a_rule_added_to_the_access_decision_holds_on_both_paths(
+    world: World, redis_url: str
+) -> None:
+    fast, slow = _twins(world, redis_url, [_refuse_one_member])
+
+    async def main() -> None:
+        async with running(fast), running(slow):
+            quick = await call(fast, _scope(CP, b"", KEY, "rule"))
+            plain = await call(slow, _scope(CP, b"", KEY, "rule"))
+            assert quick[0] == plain[0] == 403
+            assert b"by the added rule" in quick[2]
+            assert _normal(quick) == _normal(plain)
+            # the fast path answered it itself (it did not hand it to litestar)
+            sent: list[Any] = []
+
+            async def send(message: Any) -> None:
+                sent.append(message)
+
+            assert await fast_balance.answer(fast.app, _scope(CP, b"", KEY, "r2"), send)
+            assert sent[0]["status"] == 403
+            other = await call(fast, _scope(ALPHA, b"", KEY, "rule-other"))
+            assert other[0] == 200  # the rule refuses only what it names
+
+    asyncio.run(main())
