@@ -7,7 +7,14 @@ import asyncio
 import pytest
 
 from gateway.infra import resilience
-from gateway.infra.resilience import CircuitBreaker, CircuitState, ConnectionGate, Saturated
+from gateway.infra.resilience import (
+    CircuitBreaker,
+    CircuitState,
+    ConnectionGate,
+    RetryBudget,
+    Saturated,
+    backoff_seconds,
+)
 
 
 class Clock:
@@ -160,3 +167,24 @@ def test_zero_waiting_allowed_never_queues() -> None:
             await gate.acquire()
 
     asyncio.run(main())
+
+
+def test_the_retry_budget_earns_a_share_of_each_call_and_saves_at_most_its_cap() -> None:
+    budget = RetryBudget(ratio=0.25, cap=2.0, initial=1.0)
+    assert budget.try_spend()  # the one it starts with
+    assert not budget.try_spend()
+    for _ in range(3):
+        budget.record_call()
+    assert not budget.try_spend()  # 0.75: not yet a whole retry
+    budget.record_call()
+    assert budget.try_spend()
+    for _ in range(100):  # a long calm spell saves no more than the cap
+        budget.record_call()
+    assert [budget.try_spend() for _ in range(3)] == [True, True, False]
+
+
+def test_backoff_is_full_jitter_under_a_growing_cap() -> None:
+    for attempt, ceiling in ((0, 0.05), (1, 0.1), (3, 0.4), (10, 1.0)):
+        delays = [backoff_seconds(attempt) for _ in range(200)]
+        assert all(0 <= d <= ceiling for d in delays)
+        assert max(delays) > ceiling / 2  # spread over the range, not a fixed delay
