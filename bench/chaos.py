@@ -29,10 +29,10 @@ from pathlib import Path
 
 import httpx
 from gateway.app import create_app
+from gateway.config import parse_settings
 from gateway.infra.embedded_redis import EmbeddedRedis
 from gateway.sandbox.common import Faults
 from gateway.sandbox.world import DEMO_API_KEY, World
-from gateway.settings import parse_settings
 
 
 def _targets(world: World, count: int) -> list[tuple[str, str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from gateway.app import create_app
-from gateway.settings import load_settings
+from gateway.config import load_settings
 
 _settings = load_settings(os.environ["GATEWAY_CONFIG"])
 # the embedded Redis `gateway serve` started for its workers (when no redis.url is set)

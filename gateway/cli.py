@@ -12,13 +12,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gateway.settings import (
-    ConfigError,
-    Settings,
-    inline_secrets,
-    load_settings,
-    parse_settings,
-)
+from gateway.config import load_settings, parse_settings
+from gateway.settings import ConfigError, Settings, inline_secrets
 
 if TYPE_CHECKING:
     from gateway.infra.embedded_redis import EmbeddedRedis

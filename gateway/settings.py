@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -280,8 +281,16 @@ def _msgspec_path(message: str) -> str:
     return f"{where or '(top level)'}: {text}"
 
 
-def parse_settings(text: str, env: dict[str, str] | None = None) -> Settings:
-    """Parse and validate a YAML configuration document."""
+#: checks one program's provider part (its name, ``options`` and ``auth``); the provider
+#: registry supplies it (gateway/config.py), so this module imports no provider
+ProgramCheck = Callable[[ProgramSettings, str], None]
+
+
+def parse_document(
+    text: str, check_program: ProgramCheck, env: dict[str, str] | None = None
+) -> Settings:
+    """Parse and validate a YAML configuration document; ``check_program`` validates each
+    program's provider-specific part (use ``gateway.config.parse_settings``)."""
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -295,7 +304,7 @@ def parse_settings(text: str, env: dict[str, str] | None = None) -> Settings:
         settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
         raise ConfigError(_msgspec_path(str(exc))) from None
-    _check(settings)
+    _check(settings, check_program)
     return settings
 
 
@@ -323,13 +332,12 @@ def inline_secrets(text: str) -> list[str]:
     return found
 
 
-def load_settings(path: str | Path, env: dict[str, str] | None = None) -> Settings:
-    """Read the configuration file at ``path``; see ``docs/configuration.md``."""
+def read_document(path: str | Path) -> str:
+    """The text of the configuration file at ``path``; see ``docs/configuration.md``."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"(file): cannot read {path}: {exc.strerror}") from None
-    return parse_settings(text, env)
 
 
 def _between(name: str, value: float, low: float, high: float) -> None:
@@ -338,9 +346,7 @@ def _between(name: str, value: float, low: float, high: float) -> None:
         raise ConfigError(f"{name}: between {low} and {high}")
 
 
-def _check(settings: Settings) -> None:
-    from gateway.connectors.registry import validate_program
-
+def _check(settings: Settings, check_program: ProgramCheck) -> None:
     seen: set[str] = set()
     for i, program in enumerate(settings.programs):
         where = f"programs[{i}]"
@@ -370,7 +376,7 @@ def _check(settings: Settings) -> None:
         _between(f"{where}.connections.max", pool.max, 1, 10_000)
         _between(f"{where}.connections.max_waiting", pool.max_waiting, 0, 100_000)
         _between(f"{where}.connections.queue_timeout_seconds", pool.queue_timeout_seconds, 0, 60)
-        validate_program(program, where)
+        check_program(program, where)
     client_ids: set[str] = set()
     key_hashes: set[str] = set()
     for i, client in enumerate(settings.clients):

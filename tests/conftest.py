@@ -15,10 +15,11 @@ import httpx
 import pytest
 
 from gateway.app import create_app
+from gateway.config import parse_settings
 from gateway.http_limits import uvicorn_options
 from gateway.infra.embedded_redis import EmbeddedRedis
 from gateway.sandbox.world import DEMO_API_KEY, READER_KEY, World
-from gateway.settings import Settings, parse_settings
+from gateway.settings import Settings
 
 
 @pytest.fixture(scope="session")

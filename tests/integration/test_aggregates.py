@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from gateway.app import create_app
+from gateway.config import parse_settings
 from gateway.sandbox import cpextender, shopyourway
 from gateway.sandbox.world import DEMO_API_KEY, World
-from gateway.settings import parse_settings
 
 SYW = shopyourway.DEMO_MEMBER_NUMBER
 DEADLINE = 0.5

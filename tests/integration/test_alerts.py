@@ -16,11 +16,11 @@ import httpx
 import pytest
 import yaml
 
+from gateway.config import parse_settings
 from gateway.connectors.base import circuit_groups
 from gateway.connectors.registry import build_connector
 from gateway.sandbox.common import Faults
 from gateway.sandbox.world import DEMO_API_KEY, World
-from gateway.settings import parse_settings
 from tests.harness.gateway_process import GatewayProcess
 
 RULES = Path(__file__).resolve().parents[2] / "ops" / "prometheus" / "alerts.yml"

@@ -18,11 +18,11 @@ import httpx
 import pytest
 
 from gateway.app import create_app
+from gateway.config import parse_settings
 from gateway.http_limits import uvicorn_options
 from gateway.sandbox import shopyourway
 from gateway.sandbox.common import Faults
 from gateway.sandbox.world import DEMO_API_KEY, World
-from gateway.settings import parse_settings
 
 BASE = "/v1/programs/syw-rewards"
 

@@ -25,11 +25,11 @@ import pytest
 import redis
 
 from gateway.app import create_app
+from gateway.config import parse_settings
 from gateway.infra.records import Records
 from gateway.infra.redis_topology import connect
 from gateway.sandbox.common import FaultPlan, Faults
 from gateway.sandbox.world import DEMO_API_KEY, World
-from gateway.settings import parse_settings
 
 AUTH = {"Authorization": f"Bearer {DEMO_API_KEY}"}
 

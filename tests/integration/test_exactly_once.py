@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from gateway.app import create_app
+from gateway.config import parse_settings
 from gateway.sandbox.common import Faults
 from gateway.sandbox.world import DEMO_API_KEY, World
-from gateway.settings import parse_settings
 
 
 @dataclass

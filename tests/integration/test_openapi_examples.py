@@ -21,9 +21,9 @@ import pytest
 from gateway.api import examples
 from gateway.app import create_app
 from gateway.cli import export_openapi
+from gateway.config import parse_settings
 from gateway.http_limits import uvicorn_options
 from gateway.sandbox.world import DEMO_API_KEY, World
-from gateway.settings import parse_settings
 
 CAPTURE = os.environ.get("LG_CAPTURE_EXAMPLES") == "1"
 SYW, IRT, ALPHA = "syw-rewards", "irt-rewards", "alpha-store"

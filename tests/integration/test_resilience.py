@@ -12,10 +12,10 @@ import pytest
 import redis
 
 from gateway.app import create_app
+from gateway.config import parse_settings
 from gateway.infra.embedded_redis import EmbeddedRedis, free_tcp_port
 from gateway.sandbox import cpextender
 from gateway.sandbox.world import DEMO_API_KEY, World
-from gateway.settings import parse_settings
 
 
 def _customer(world: World, points: int = 300) -> str:

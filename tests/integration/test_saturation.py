@@ -12,10 +12,11 @@ import httpx
 import pytest
 
 from gateway.app import create_app
+from gateway.config import parse_settings
 from gateway.http_limits import uvicorn_options
 from gateway.sandbox.common import Faults
 from gateway.sandbox.world import DEMO_API_KEY, World
-from gateway.settings import ConnectionSettings, parse_settings
+from gateway.settings import ConnectionSettings
 from tests.integration.test_circuits import metric
 
 ACTIVITY = "/v1/programs/cafe-rewards/members/2059378440/activity"

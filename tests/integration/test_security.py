@@ -13,10 +13,10 @@ import pytest
 from joserfc.jwk import RSAKey
 
 from gateway.app import create_app
+from gateway.config import parse_settings
 from gateway.infra.embedded_redis import free_tcp_port
 from gateway.sandbox.process import GatewayProcess
 from gateway.sandbox.world import DEMO_API_KEY, LIMITED_KEY, World
-from gateway.settings import parse_settings
 
 MINE = "alpha-store:OLMKne7Y3N"
 SYW = "syw-rewards:7081207612717221"

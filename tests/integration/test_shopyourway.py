@@ -9,10 +9,10 @@ import httpx
 import pytest
 
 from gateway.app import create_app
+from gateway.config import parse_settings
 from gateway.sandbox import shopyourway
 from gateway.sandbox.shopyourway_keys import generate_key_pair
 from gateway.sandbox.world import DEMO_API_KEY, World
-from gateway.settings import parse_settings
 
 BASE = "/v1/programs/syw-rewards/members"
 BOB = shopyourway.DEMO_MEMBER_NUMBER

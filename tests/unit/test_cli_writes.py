@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from gateway import cli_writes
+from gateway.config import parse_settings
 from gateway.services.unknowns import UnknownWrite
-from gateway.settings import parse_settings
 
 PROGRAM = """
 programs:

@@ -11,10 +11,11 @@ import pytest
 import yaml
 
 import gateway.settings as settings_module
+from gateway.config import load_settings
 from gateway.connectors.registry import PROVIDERS
 from gateway.connectors.shopyourway.client import MessageVersions
 from gateway.sandbox.shopyourway_keys import DEMO_PRIVATE_KEY_PEM
-from gateway.settings import ConfigError, Settings, load_settings
+from gateway.settings import ConfigError, Settings
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "example.yaml"
 DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"

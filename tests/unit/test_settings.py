@@ -6,7 +6,8 @@ import textwrap
 
 import pytest
 
-from gateway.settings import ConfigError, parse_settings
+from gateway.config import parse_settings
+from gateway.settings import ConfigError
 
 HASH = "a" * 64
 

@@ -11,6 +11,7 @@ import pytest
 from gateway.api.route_errors import CONNECTION, MEANING, ROUTES, WRITES, codes_by_status
 from gateway.app import create_litestar
 from gateway.cli import export_openapi
+from gateway.config import parse_settings
 from gateway.domain import errors as vocabulary
 from gateway.domain.errors import (
     IdempotencyKeyMissing,
@@ -19,7 +20,6 @@ from gateway.domain.errors import (
     UpstreamTimeout,
 )
 from gateway.sandbox.world import World
-from gateway.settings import parse_settings
 
 
 @pytest.fixture(scope="module")

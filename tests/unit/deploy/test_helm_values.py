@@ -23,8 +23,9 @@ import jsonschema
 import pytest
 import yaml
 
+from gateway.config import parse_settings
 from gateway.sandbox.shopyourway_keys import DEMO_PRIVATE_KEY_PEM
-from gateway.settings import Settings, parse_settings
+from gateway.settings import Settings
 
 REPO = Path(__file__).resolve().parents[3]
 CHART = REPO / "helm" / "loyalty-gateway"

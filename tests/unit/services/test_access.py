@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from gateway.config import parse_settings
 from gateway.domain.errors import (
     Forbidden,
     InvalidRequest,
@@ -20,7 +21,7 @@ from gateway.infra.identity import MemberCaller
 from gateway.sandbox.world import DEMO_API_KEY, LIMITED_KEY, READER_KEY, World
 from gateway.services.access import Access, Target, bearer_key, find_client, locate, permit
 from gateway.services.programs import ProgramDirectory
-from gateway.settings import ClientSettings, RateLimitSettings, Settings, parse_settings
+from gateway.settings import ClientSettings, RateLimitSettings, Settings
 
 
 class Limiter:

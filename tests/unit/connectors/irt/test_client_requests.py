@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
+from gateway.config import parse_settings
 from gateway.connectors.irt.client import PIN_HEADER, IRTConnector
 from gateway.domain.commands import EarnCommand, EnrollRequest, RedeemCommand
 from gateway.domain.errors import (
@@ -29,7 +30,7 @@ from gateway.domain.errors import (
     UpstreamUnavailable,
 )
 from gateway.domain.models import Member
-from gateway.settings import ProgramSettings, parse_settings
+from gateway.settings import ProgramSettings
 from tests.unit.connectors.transports import HandlerTransport
 
 CARD = "1234567812345678"

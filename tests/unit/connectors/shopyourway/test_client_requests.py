@@ -24,6 +24,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from gateway.config import parse_settings
 from gateway.connectors.shopyourway import transform
 from gateway.connectors.shopyourway.client import ShopYourWayConnector
 from gateway.connectors.shopyourway.oauth import GRANT_TYPE
@@ -36,7 +37,7 @@ from gateway.domain.errors import (
 )
 from gateway.domain.models import Address
 from gateway.sandbox.shopyourway_keys import DEMO_PRIVATE_KEY_PEM, DEMO_PUBLIC_KEY_PEM
-from gateway.settings import ProgramSettings, parse_settings
+from gateway.settings import ProgramSettings
 from tests.unit.connectors.transports import HandlerTransport
 
 from .test_transform import NOT_SENT
