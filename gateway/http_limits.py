@@ -27,7 +27,6 @@ connection limit; so the gateway keeps uvicorn and adds here, per connection:
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -88,7 +87,7 @@ _REASONS = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
 
 def _closing(error: GatewayError) -> tuple[bytes, list[tuple[bytes, bytes]]]:
     """``error``'s problem body and headers, under a request id of its own, then the close."""
-    rid = os.urandom(16).hex()
+    rid = context.new_request_id()
     context.begin(rid)
     body = problem_bytes(error)
     closing = ((b"x-request-id", rid.encode()), (b"connection", b"close"))

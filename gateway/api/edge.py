@@ -5,7 +5,6 @@ It wraps the litestar app so that even routing failures (404/405) carry a reques
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -61,7 +60,7 @@ class Edge:
             if name == b"x-request-id":
                 incoming = value.decode("latin-1")
                 break
-        rid = incoming if incoming and _VALID_ID.match(incoming) else os.urandom(16).hex()
+        rid = incoming if incoming and _VALID_ID.match(incoming) else context.new_request_id()
         ctx = context.begin(rid)
         started = time.perf_counter()
         status = 500

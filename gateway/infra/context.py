@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import os
 from contextvars import ContextVar
 from typing import Any
 
@@ -47,3 +49,10 @@ def begin(request_id: str) -> RequestContext:
 def request_id() -> str | None:
     ctx = _current.get()
     return ctx.request_id if ctx else None
+
+
+def new_request_id() -> str:
+    """26 characters of base32 (a-z, 2-7) from 128 random bits: hex ids held long runs of
+    digits, which the log redaction masks as card-like numbers (a request id the logs
+    cannot show is no use for correlating them)."""
+    return base64.b32encode(os.urandom(16)).decode("ascii").rstrip("=").lower()

@@ -102,8 +102,9 @@ _PATTERNS = (
     re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),  # email
     # card / phone / account numbers (not ISO dates or clock times)
     re.compile(r"(?<![\w.:-])(?!\d{4}-\d\d-\d\d)\+?\d(?:[ -]?\d){6,18}(?![\w.:])"),
-    # a card-like run of 12-19 digits anywhere, also inside a word ("RED-4111111111111111")
-    re.compile(r"\d{12,19}"),
+    # a card-like run of 12 or more digits anywhere, also inside a word
+    # ("RED-4111111111111111"); a longer run is masked whole, never in part
+    re.compile(r"\d{12,}"),
     re.compile(r"(?i)bearer\s+[\w\-.~+/=]+"),  # bearer credentials
     re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*"),  # JWTs
 )

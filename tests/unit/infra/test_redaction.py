@@ -142,3 +142,20 @@ def test_a_card_number_inside_free_text_is_masked() -> None:
         assert "4111111111111111" not in scrub(text)
     kept = "points 4516 on 2024-01-14T23:29:13"  # short numbers and timestamps stay
     assert scrub(kept) == kept
+
+
+def test_a_long_digit_run_is_masked_whole() -> None:
+    """A run beyond 19 digits was masked in part, leaving a member-number-like tail."""
+    for run in ("1" * 12, "4" * 19, "7" * 28, "9" * 64):
+        assert scrub(f"ea8f{run}cafe") == f"ea8f{MASK}cafe"
+
+
+def test_generated_request_ids_are_never_masked() -> None:
+    from gateway.infra.context import new_request_id
+
+    ids = {new_request_id() for _ in range(20_000)}
+    assert len(ids) == 20_000
+    for rid in ids:
+        assert len(rid) == 26
+        assert set(rid) <= set("abcdefghijklmnopqrstuvwxyz234567")
+        assert scrub(rid) == rid
