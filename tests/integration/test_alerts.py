@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -81,8 +82,23 @@ def test_rules_are_valid() -> None:
     subprocess.run([_promtool(), "check", "rules", str(RULES)], check=True, capture_output=True)
 
 
+LIMIT = 'loyalty_gateway_upstream_connections{program="cafe-rewards",state="limit"}'
+
+
+def _once_every_worker_is_up(url: str) -> str:
+    """/metrics once both workers have started: the process answers as soon as the first
+    one listens, and the second may still be in its start-up (seen once in CI)."""
+    deadline = time.monotonic() + 20
+    while True:
+        exposition = httpx.get(url + "/metrics").text
+        if _series(exposition, "loyalty_gateway_upstream_connections").get(LIMIT) == 2:
+            return exposition
+        assert time.monotonic() < deadline, "the second worker never started"
+        time.sleep(0.1)
+
+
 def test_every_circuit_is_exported_from_start(world: World, gateway: GatewayProcess) -> None:
-    exposition = httpx.get(gateway.url + "/metrics").text  # before any /v1 request
+    exposition = _once_every_worker_is_up(gateway.url)  # before any /v1 request
     states = _series(exposition, "loyalty_gateway_circuit_state")
     settings = parse_settings(world.config_yaml())
     expected = set()
@@ -93,9 +109,7 @@ def test_every_circuit_is_exported_from_start(world: World, gateway: GatewayProc
     assert set(states.values()) == {0.0}
     assert len(expected) >= 4 * 3  # every program, at least reads, writes and one more
     pools = _series(exposition, "loyalty_gateway_upstream_connections")
-    assert (
-        pools['loyalty_gateway_upstream_connections{program="cafe-rewards",state="limit"}'] == 2
-    )  # 2 workers
+    assert pools[LIMIT] == 2  # 2 workers, one connection each (programs[].connections.max)
 
 
 def test_the_circuit_and_saturation_alerts_fire_on_the_gateways_own_metrics(
