@@ -128,17 +128,16 @@ def create_litestar(
         idempotency = IdempotencyService(own_store.records, settings.idempotency)
         limiter = RateLimiter(own_store)
         identity = MemberTokens(settings.identity) if settings.identity else None
+        access = Access(settings, directory, limiter, identity, access_rules)
         app.state.services = Services(
             settings=settings,
             store=own_store,
             directory=directory,
             balances=balances,
             writes=writes,
-            aggregates=AggregateService(
-                settings.aggregates, directory, balances, limiter.per_program()
-            ),
+            aggregates=AggregateService(settings.aggregates, balances, access),
             idempotency=idempotency,
-            access=Access(settings, directory, limiter, identity, access_rules),
+            access=access,
             reads=ReadService(),
             identity=identity,
             embedded_store=settings.redis.url is None and store is None,

@@ -134,12 +134,20 @@ class Access:
     async def admit(
         self, caller: ClientSettings, scope: Scope | None, target: Target
     ) -> Connector | None:
-        """The program's connector if the caller may make this request; else the problem."""
-        connector, limit = locate(self.directory, caller, target)
+        """The program's connector if the caller may make this request; else the problem.
+        The request's log line and metrics are labelled with the program."""
         if target.program is not None:
             ctx = context.current()
             if ctx is not None:
                 ctx.program = target.program
+        return await self.check(caller, scope, target)
+
+    async def check(
+        self, caller: ClientSettings, scope: Scope | None, target: Target
+    ) -> Connector | None:
+        """``admit`` without labelling the request: for one item of a request that reaches
+        several programs (the wallet)."""
+        connector, limit = locate(self.directory, caller, target)
         if limit is not None and target.program is not None:
             await self.limiter.enforce(caller.id, target.program, limit)
         permit(caller, scope, target, self.rules)

@@ -22,12 +22,11 @@ from gateway.connectors.base import (
     require,
 )
 from gateway.domain.commands import ActivityQuery
-from gateway.domain.errors import GatewayError, MemberNotFound, UpstreamTimeout
+from gateway.domain.errors import GatewayError, UpstreamTimeout
 from gateway.domain.models import Money
 from gateway.infra import context
-from gateway.infra.identity import MemberCaller
+from gateway.services.access import Access, Target
 from gateway.services.balances import BalanceRead, BalanceService
-from gateway.services.programs import ProgramDirectory
 from gateway.settings import AggregateSettings, ClientSettings
 
 T = TypeVar("T")
@@ -63,26 +62,16 @@ def _coalesce_reads() -> None:
         ctx.coalesce_reads = True
 
 
-#: counts one call of ``caller`` against its limit for ``program`` (raises 429 when used up)
-ProgramLimit = Callable[[ClientSettings, str], Awaitable[None]]
-
-
-async def _no_limit(caller: ClientSettings, program: str) -> None:
-    return None
-
-
 class AggregateService:
     def __init__(
         self,
         settings: AggregateSettings,
-        directory: ProgramDirectory,
         balances: BalanceService,
-        program_limit: ProgramLimit = _no_limit,
+        access: Access,
     ) -> None:
         self.settings = settings
-        self.directory = directory
         self.balances = balances
-        self.program_limit = program_limit
+        self.access = access
 
     async def overview(
         self, connector: Connector, member_id: str, pin: str | None
@@ -119,12 +108,12 @@ class AggregateService:
 
         async def one(program_id: str, member_id: str) -> WalletItemResult:
             async def read() -> BalanceRead:
-                connector = self.directory.connector(caller, program_id)
-                if isinstance(caller, MemberCaller) and not caller.owns(program_id, member_id):
-                    raise MemberNotFound("No such member for this token.")
-                # each item is a balance read of its program: it counts against that
-                # program's limit for the caller, like GET …/balance (that item's 429)
-                await self.program_limit(caller, program_id)
+                # each item is a balance read of its program, decided as GET …/balance is
+                # (visibility, member tokens, that program's rate limit, every added rule):
+                # a refusal is that item's problem
+                target = Target(program_id, member_id)
+                connector = await self.access.check(caller, "members:read", target)
+                assert connector is not None  # a program was named
                 return await self.balances.read(connector, member_id, no_cache=False)
 
             return WalletItemResult(program_id, member_id, await _within(deadline, "balance", read))

@@ -9,7 +9,6 @@ carry the IETF draft's ``RateLimit-Policy`` and ``RateLimit`` headers; a refusal
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable
 
 import structlog
 from redis.exceptions import RedisError
@@ -17,7 +16,7 @@ from redis.exceptions import RedisError
 from gateway.domain.errors import RateLimited
 from gateway.infra import context, metrics
 from gateway.infra.store import Store
-from gateway.settings import ClientSettings, RateLimitSettings
+from gateway.settings import RateLimitSettings
 
 _log = structlog.get_logger("gateway.ratelimit")
 
@@ -55,13 +54,3 @@ class RateLimiter:
                 f"Too many requests for this client; retry in {retry} s.",
                 headers={**headers, "Retry-After": str(retry)},
             )
-
-    def per_program(self) -> Callable[[ClientSettings, str], Awaitable[None]]:
-        """What the wallet counts each item with: the caller's ``program_rate_limits``."""
-
-        async def limit(caller: ClientSettings, program: str) -> None:
-            configured = caller.program_rate_limits.get(program)
-            if configured is not None:
-                await self.enforce(caller.id, program, configured)
-
-        return limit

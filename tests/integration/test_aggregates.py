@@ -212,3 +212,37 @@ def test_wallet_request_errors(api: httpx.Client, reader: httpx.Client) -> None:
     items = foreign.json()["items"]
     assert items[0]["error"]["code"] == "program_not_found"
     assert "data" in items[1]
+
+
+def test_a_rule_added_to_the_access_decision_holds_for_each_wallet_item(
+    world: World, redis_url: str
+) -> None:
+    """The wallet decides each item as GET …/balance is (services/access.py): a rule added
+    once refuses that item, as its own problem, and leaves the others."""
+    from gateway.domain.errors import Forbidden
+    from gateway.services.access import Target
+    from gateway.settings import ClientSettings
+
+    def refuse_cafe(caller: ClientSettings, scope: object, target: Target) -> Forbidden | None:
+        return Forbidden("Not by this rule.") if target.program == "cafe-rewards" else None
+
+    settings = parse_settings(world.config_yaml(redis_url=redis_url, key_prefix="lg-rule"))
+    url = world.servers.add(create_app(settings, access_rules=[refuse_cafe]))
+    with httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {DEMO_API_KEY}"}, timeout=10
+    ) as client:
+        answer = client.post(
+            "/v1/wallet",
+            json={
+                "memberships": [
+                    {"program": "cafe-rewards", "member_id": "2059378440"},
+                    {"program": "alpha-store", "member_id": "OLMKne7Y3N"},
+                ]
+            },
+        )
+        balance = client.get("/v1/programs/cafe-rewards/members/2059378440/balance")
+    assert balance.status_code == 403
+    items = answer.json()["items"]
+    assert items[0]["error"]["code"] == "forbidden"
+    assert items[0]["error"]["detail"] == "Not by this rule."
+    assert items[1]["data"]["points"] >= 0

@@ -167,3 +167,20 @@ def test_admit_applies_the_added_rules(settings: Settings, directory: ProgramDir
     connector = asyncio.run(access.admit(demo, "members:read", Target("alpha-store", "OLMKne7Y3N")))
     assert connector is not None
     assert [t.member_id for t in seen] == ["2059378440", "OLMKne7Y3N"]
+
+
+def test_check_decides_without_labelling_the_request(
+    settings: Settings, directory: ProgramDirectory
+) -> None:
+    from gateway.infra import context
+
+    access = _access(settings, directory)
+
+    async def run() -> tuple[str | None, str | None]:
+        ctx = context.begin("label")
+        await access.check(_demo(settings), "members:read", Target("alpha-store", "OLMKne7Y3N"))
+        checked = ctx.program
+        await access.admit(_demo(settings), "members:read", Target("alpha-store", "OLMKne7Y3N"))
+        return checked, ctx.program
+
+    assert asyncio.run(run()) == (None, "alpha-store")

@@ -14,7 +14,7 @@ from gateway.domain.errors import RateLimited
 from gateway.infra import context
 from gateway.infra.store import RateDecision
 from gateway.services.ratelimit import RateLimiter
-from gateway.settings import ClientSettings, RateLimitSettings
+from gateway.settings import RateLimitSettings
 
 TEN_A_MINUTE = RateLimitSettings(requests=10, per_seconds=60)
 
@@ -57,22 +57,3 @@ def test_a_used_up_limit_is_429_with_retry_after() -> None:
 
 def test_an_unreachable_redis_lets_the_request_on() -> None:
     assert _enforce(Store(None)) == {}
-
-
-def test_the_wallet_counts_only_programs_with_a_limit() -> None:
-    store = Store(RateDecision(allowed=True, remaining=1, retry_after_ms=0, reset_ms=1))
-    caller = ClientSettings(
-        id="c",
-        api_key_sha256="",
-        programs=["*"],
-        scopes=[],
-        program_rate_limits={"cafe-rewards": TEN_A_MINUTE},
-    )
-    limit = RateLimiter(store).per_program()
-
-    async def run() -> None:
-        await limit(caller, "alpha-store")
-        await limit(caller, "cafe-rewards")
-
-    asyncio.run(run())
-    assert [name for name, _, _ in store.asked] == ["c:cafe-rewards"]
