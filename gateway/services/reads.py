@@ -4,7 +4,6 @@ writes. Each checks that the program's provider can do it (``501`` otherwise).""
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 
 from gateway.connectors.base import (
@@ -16,6 +15,7 @@ from gateway.connectors.base import (
     ProfileReader,
     require,
 )
+from gateway.connectors.common import utcnow
 from gateway.domain.commands import ActivityQuery
 from gateway.domain.errors import GatewayError, OperationNotSupported
 from gateway.domain.models import ActivityPage, Member, Offer, ProgramHealth
@@ -59,7 +59,7 @@ class ReadService:
             reachable=reachable,
             latency_ms=round((time.perf_counter() - started) * 1000, 2) if reachable else None,
             circuit=connector.circuit_state(),
-            checked_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
+            checked_at=utcnow(),
             detail=detail,
             circuits=connector.circuit_states(),
         )

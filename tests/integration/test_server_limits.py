@@ -102,14 +102,12 @@ def test_too_many_or_too_large_headers_are_431(gateway_url: str, extra: bytes) -
 def _problem(sock: socket.socket) -> tuple[int, dict[str, str], dict]:  # type: ignore[type-arg]
     """Read one whole answer; its status, headers and JSON problem body."""
     sock.settimeout(5)
-    head, _, body = _answer(sock).partition(b"\r\n\r\n")
-    lines = head.decode().split("\r\n")
-    headers = {k.lower(): v for k, v in (line.split(": ", 1) for line in lines[1:])}
-    assert headers["content-type"] == "application/problem+json", head
+    status, headers, body = raw_http.parse(_answer(sock))
+    assert headers["content-type"] == "application/problem+json", headers
     problem = json.loads(body)
-    assert problem["status"] == int(lines[0].split(" ")[1])
+    assert problem["status"] == status
     assert problem["request_id"] == headers["x-request-id"]
-    return int(lines[0].split(" ")[1]), headers, problem
+    return status, headers, problem
 
 
 def _closed(sock: socket.socket, within: float) -> float:
