@@ -34,9 +34,10 @@ sys.path.insert(0, str(BENCH_DIR))
 
 from gateway.app import create_app  # noqa: E402
 from gateway.config import parse_settings  # noqa: E402
+from gateway.connectors.cpextender.simulator import SANDBOX_TOKEN as CP_TOKEN  # noqa: E402
 from gateway.infra.embedded_redis import EmbeddedRedis  # noqa: E402
 from gateway.sandbox.inprocess import call, http_scope, running  # noqa: E402
-from gateway.sandbox.world import CP_TOKEN, DEMO_API_KEY  # noqa: E402
+from gateway.sandbox.world import DEMO_API_KEY  # noqa: E402
 
 from benchlib import free_port, wait_http  # noqa: E402
 from run import gateway_yaml  # noqa: E402

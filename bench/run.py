@@ -36,8 +36,9 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from gateway.connectors.cpextender.simulator import SANDBOX_TOKEN as CP_TOKEN
 from gateway.infra.embedded_redis import EmbeddedRedis
-from gateway.sandbox.world import CP_TOKEN, DEMO_API_KEY
+from gateway.sandbox.world import DEMO_API_KEY
 
 from benchlib import (
     BENCH_DIR,

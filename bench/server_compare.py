@@ -41,8 +41,9 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 sys.path.insert(0, str(BENCH_DIR))
 
+from gateway.connectors.cpextender.simulator import SANDBOX_TOKEN as CP_TOKEN  # noqa: E402
 from gateway.infra.embedded_redis import EmbeddedRedis  # noqa: E402
-from gateway.sandbox.world import CP_TOKEN, DEMO_API_KEY  # noqa: E402
+from gateway.sandbox.world import DEMO_API_KEY  # noqa: E402
 
 from benchlib import Load, Processes, free_port, run_wrk, wait_http  # noqa: E402
 from run import gateway_yaml  # noqa: E402

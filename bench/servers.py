@@ -16,11 +16,12 @@ import collections
 import os
 from typing import Any
 
-from gateway.sandbox import cpextender
+from gateway.connectors.cpextender import simulator as cpextender
+from gateway.connectors.cpextender.simulator import SANDBOX_TOKEN as CP_TOKEN
+from gateway.connectors.cpextender.simulator import seed as seed_cp
 from gateway.sandbox.common import Faults
-from gateway.sandbox.world import CP_TOKEN, seed_cp
 
-#: the seeded customers (see gateway/sandbox/world.py seed_cp)
+#: the seeded customers (see gateway/connectors/cpextender/simulator.py seed)
 READ_MEMBER = "2059378440"
 EARN_MEMBER = "1000000001"
 #: plus POOL_SIZE plain customers POOL_FIRST, POOL_FIRST + 1, ...: reads that rotate over

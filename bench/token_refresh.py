@@ -29,9 +29,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from gateway.connectors.shopyourway import simulator as shopyourway
 from gateway.connectors.shopyourway.errors import AUTH_CODES
 from gateway.infra.embedded_redis import EmbeddedRedis
-from gateway.sandbox import shopyourway
 from gateway.sandbox.process import GatewayProcess
 from gateway.sandbox.world import DEMO_API_KEY, World
 

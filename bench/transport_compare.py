@@ -28,7 +28,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gateway.sandbox.world import CP_TOKEN
+from gateway.connectors.cpextender.simulator import SANDBOX_TOKEN as CP_TOKEN
 
 from benchlib import (
     BENCH_DIR,

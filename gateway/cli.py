@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gateway.config import load_settings, parse_settings
-from gateway.settings import ConfigError, Settings, inline_secrets
+from gateway.config import inline_secrets, load_settings, parse_settings
+from gateway.settings import ConfigError, Settings
 
 if TYPE_CHECKING:
     from gateway.infra.embedded_redis import EmbeddedRedis
@@ -99,6 +99,7 @@ def _start_embedded(settings: Settings) -> EmbeddedRedis:
 
 def cmd_demo(args: argparse.Namespace) -> None:
     from gateway.app import create_app
+    from gateway.connectors import registry
     from gateway.http_limits import uvicorn_options
     from gateway.sandbox.world import DEMO_API_KEY, World
 
@@ -110,16 +111,27 @@ def cmd_demo(args: argparse.Namespace) -> None:
     )
     base = url.replace("0.0.0.0", "127.0.0.1")  # noqa: S104 - only rewriting for display
     auth = f"Authorization: Bearer {DEMO_API_KEY}"
+    providers = ", ".join(
+        f"{registry.PROVIDERS[name].title} {simulator.url}"
+        for name, simulator in world.simulators.items()
+    )
+    members = "".join(
+        f"  {simulator.program_id}: {line}\n"
+        for simulator in world.simulators.values()
+        for line in simulator.try_lines()
+    )
     print(
         f"""
 Loyalty Gateway demo is running at {base}  (docs: {base}/docs)
-Simulated providers: CP Extender {world.cp_url}, Alpha {world.alpha_url},
-IRT {world.irt_url}, ShopYourWay {world.syw_url}; an embedded Redis that keeps
-nothing (the simulators start afresh each time too; `gateway serve` keeps its data).
+Simulated providers: {providers};
+an embedded Redis that keeps nothing (the simulators start afresh each time too;
+`gateway serve` keeps its data).
 Member tokens for the demo come from the sandbox identity provider at {world.idp_url}.
 
 Demo API key: {DEMO_API_KEY}
 
+Demo members:
+{members}
 Try:
   curl -s {base}/v1/programs -H '{auth}'
   curl -s {base}/v1/programs/cafe-rewards/members/2059378440/balance -H '{auth}'

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gateway.connectors.registry import validate_program
+from gateway import settings
+from gateway.connectors.registry import secret_keys, validate_program
 from gateway.settings import Settings, parse_document, read_document
 
 
@@ -18,3 +19,9 @@ def parse_settings(text: str, env: dict[str, str] | None = None) -> Settings:
 def load_settings(path: str | Path, env: dict[str, str] | None = None) -> Settings:
     """Read and validate the configuration file at ``path``; see ``docs/configuration.md``."""
     return parse_settings(read_document(path), env)
+
+
+def inline_secrets(text: str) -> list[str]:
+    """Key paths of secrets written into the file itself (``settings.inline_secrets``), with
+    each provider's secret keys from the registry."""
+    return settings.inline_secrets(text, secret_keys)

@@ -157,20 +157,6 @@ class ClientSettings(_Section):
         return "*" in self.programs or program_id in self.programs
 
 
-class AuthSettings(_Section):
-    """How the gateway authenticates to a provider; which keys apply depends on ``type``."""
-
-    type: Literal["none", "bearer", "header", "credentials", "jwt_bearer"] = "none"
-    token: str | None = None
-    header: str | None = None
-    username: str | None = None
-    password: str | None = None
-    client_id: str | None = None
-    private_key: str | None = None
-    private_key_file: str | None = None
-    token_url: str | None = None
-
-
 class TimeoutSettings(_Section):
     connect_seconds: float = 2.0
     read_seconds: float = 5.0
@@ -212,7 +198,8 @@ class ProgramSettings(_Section):
     name: str
     provider: str
     base_url: str
-    auth: AuthSettings = msgspec.field(default_factory=AuthSettings)
+    #: the provider's own shape (its connector's ``Auth``), checked by the provider registry
+    auth: dict[str, Any] = msgspec.field(default_factory=dict)
     points_value: PointsValueSettings | None = None
     balance_ttl_seconds: int = 30
     max_stale_seconds: int = 600
@@ -308,20 +295,24 @@ def parse_document(
     return settings
 
 
-_SECRET_KEYS = ("token", "password", "private_key")
-
-
-def inline_secrets(text: str) -> list[str]:
+def inline_secrets(text: str, secret_keys: Callable[[str], tuple[str, ...]]) -> list[str]:
     """Key paths whose secret is written into the file itself instead of ``${ENV}`` (or a
-    file such as ``private_key_file``): secrets belong in the environment or mounted files."""
+    file such as ``private_key_file``): secrets belong in the environment or mounted files.
+    ``secret_keys``: a provider name -> the keys of its ``auth`` that hold secrets (the
+    registry knows them; use ``gateway.config.inline_secrets``)."""
     try:
         raw = yaml.safe_load(text) or {}
     except yaml.YAMLError:
         return []
+    if not isinstance(raw, dict):
+        return []
     found = []
     for i, program in enumerate(raw.get("programs") or []):
-        auth = program.get("auth") if isinstance(program, dict) else None
-        for key in _SECRET_KEYS:
+        if not isinstance(program, dict):
+            continue
+        auth = program.get("auth")
+        provider = program.get("provider")
+        for key in secret_keys(provider) if isinstance(provider, str) else ():
             value = auth.get(key) if isinstance(auth, dict) else None
             if isinstance(value, str) and value and "${" not in value:
                 found.append(f"programs[{i}].auth.{key}")

@@ -33,7 +33,14 @@ class Connector:
     """Base of every provider connector: one instance per configured program."""
 
     provider: ClassVar[str]
+    #: the shape of ``programs[i].options`` (unknown keys are errors)
     Options: ClassVar[type[msgspec.Struct]]
+    #: the shape of ``programs[i].auth``; its keys that hold a secret are ``secret_keys``
+    #: (check-config warns when one is written into the file instead of ``${ENV}``)
+    Auth: ClassVar[type[msgspec.Struct]]
+    secret_keys: ClassVar[tuple[str, ...]] = ()
+    #: the names its calls carry (``timeouts.operations``, circuit groups, metric labels)
+    operations: ClassVar[tuple[str, ...]]
     #: lookup keys (``email``, ``phone``, ``card_number``) the provider can search by
     lookup_keys: ClassVar[tuple[str, ...]] = ()
     #: operations the provider de-duplicates by the token we send: a retry may simply re-send
@@ -57,6 +64,12 @@ class Connector:
         self.program = program
         self.store = store
         self.options: Any = msgspec.convert(program.options, self.Options, strict=False)
+        self.auth: Any = msgspec.convert(program.auth, self.Auth, strict=False)
+
+    @staticmethod
+    def check_auth(auth: Any) -> str | None:
+        """The key at fault (``auth.<key>: why``) when ``auth`` (an ``Auth``) cannot work."""
+        return None
 
     #: the client to the provider; every connector sets it in its constructor
     http: UpstreamClient
@@ -206,8 +219,10 @@ def _supports(cls: type[Connector], protocol: type[Any]) -> bool:
     return found
 
 
-def capabilities_of(connector: Connector) -> list[str]:
-    return [name for name, proto in CAPABILITIES.items() if _supports(type(connector), proto)]
+def capabilities_of(connector: Connector | type[Connector]) -> list[str]:
+    """What a connector (or a connector class) can do, in the order programs list it."""
+    cls = connector if isinstance(connector, type) else type(connector)
+    return [name for name, proto in CAPABILITIES.items() if _supports(cls, proto)]
 
 
 def require(connector: Connector, capability: str, protocol: type[P]) -> P:

@@ -10,12 +10,23 @@ import httpx
 import msgspec
 
 from gateway.domain.models import Money
-from gateway.settings import AuthSettings, ProgramSettings
+from gateway.settings import ProgramSettings
 
 _json_any = msgspec.json.Decoder()
 
 
-def static_auth_headers(auth: AuthSettings) -> dict[str, str]:
+class StaticAuth(msgspec.Struct, kw_only=True):
+    """``auth`` of a provider that takes a fixed secret on every call (CP Extender, Alpha).
+
+    Keys of other providers' auth shapes are ignored (docs/configuration.md); a key no
+    provider knows is refused by the registry."""
+
+    type: str = "none"
+    token: str | None = None
+    header: str | None = None
+
+
+def static_auth_headers(auth: StaticAuth) -> dict[str, str]:
     """Headers for the ``bearer`` and ``header`` auth types (other types sign requests)."""
     if auth.type == "bearer" and auth.token:
         return {"Authorization": f"Bearer {auth.token}"}
@@ -24,7 +35,7 @@ def static_auth_headers(auth: AuthSettings) -> dict[str, str]:
     return {}
 
 
-def check_static_auth(auth: AuthSettings) -> str | None:
+def check_static_auth(auth: StaticAuth) -> str | None:
     """Return the key at fault when a bearer/header auth block is incomplete."""
     if auth.type not in ("bearer", "header", "none"):
         return "auth.type: must be bearer, header or none for this provider"

@@ -11,7 +11,8 @@ import pytest
 
 from gateway.app import create_app
 from gateway.config import parse_settings
-from gateway.sandbox import cpextender, shopyourway
+from gateway.connectors.cpextender import simulator as cpextender
+from gateway.connectors.shopyourway import simulator as shopyourway
 from gateway.sandbox.world import DEMO_API_KEY, World
 
 SYW = shopyourway.DEMO_MEMBER_NUMBER

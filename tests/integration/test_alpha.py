@@ -7,7 +7,7 @@ import uuid
 import httpx
 import pytest
 
-from gateway.sandbox import alpha
+from gateway.connectors.alpha import simulator as alpha
 from gateway.sandbox.world import World
 
 BASE = "/v1/programs/alpha-store/members"

@@ -19,8 +19,8 @@ import pytest
 
 from gateway.app import create_app
 from gateway.config import parse_settings
+from gateway.connectors.shopyourway import simulator as shopyourway
 from gateway.http_limits import uvicorn_options
-from gateway.sandbox import shopyourway
 from gateway.sandbox.common import Faults
 from gateway.sandbox.world import DEMO_API_KEY, World
 

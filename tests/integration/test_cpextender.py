@@ -7,7 +7,7 @@ import uuid
 import httpx
 import pytest
 
-from gateway.sandbox import cpextender
+from gateway.connectors.cpextender import simulator as cpextender
 from gateway.sandbox.world import World
 
 BASE = "/v1/programs/cafe-rewards/members"

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from gateway.sandbox import cpextender
+from gateway.connectors.cpextender import simulator as cpextender
 from gateway.sandbox.world import World
 
 EARN = "/v1/programs/cafe-rewards/members/{}/earn"

@@ -19,8 +19,8 @@ from gateway.api import fast_balance
 from gateway.api.edge import Edge
 from gateway.app import create_app
 from gateway.config import parse_settings
+from gateway.connectors.shopyourway import simulator as shopyourway
 from gateway.domain.errors import Forbidden
-from gateway.sandbox import shopyourway
 from gateway.sandbox.inprocess import call, http_scope, running
 from gateway.sandbox.world import DEMO_API_KEY, READER_KEY, World
 from gateway.services.access import Rule, Target

@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from gateway.sandbox import irt
+from gateway.connectors.irt import simulator as irt
 from gateway.sandbox.world import World
 
 BASE = "/v1/programs/irt-rewards/members"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import httpx
 
+from gateway.connectors.irt import simulator as irt
 from gateway.infra.embedded_redis import free_tcp_port
-from gateway.sandbox import irt
 from gateway.sandbox.process import GatewayProcess
 from gateway.sandbox.world import DEMO_API_KEY, World
 

@@ -13,8 +13,8 @@ import redis
 
 from gateway.app import create_app
 from gateway.config import parse_settings
+from gateway.connectors.cpextender import simulator as cpextender
 from gateway.infra.embedded_redis import EmbeddedRedis, free_tcp_port
-from gateway.sandbox import cpextender
 from gateway.sandbox.world import DEMO_API_KEY, World
 
 

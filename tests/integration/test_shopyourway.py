@@ -10,8 +10,8 @@ import pytest
 
 from gateway.app import create_app
 from gateway.config import parse_settings
-from gateway.sandbox import shopyourway
-from gateway.sandbox.shopyourway_keys import generate_key_pair
+from gateway.connectors.shopyourway import simulator as shopyourway
+from gateway.connectors.shopyourway.simulator.keys import generate_key_pair
 from gateway.sandbox.world import DEMO_API_KEY, World
 
 BASE = "/v1/programs/syw-rewards/members"

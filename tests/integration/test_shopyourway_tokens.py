@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 
+from gateway.connectors.shopyourway import simulator as shopyourway
 from gateway.infra.embedded_redis import free_tcp_port
-from gateway.sandbox import shopyourway
 from gateway.sandbox.process import GatewayProcess
 from gateway.sandbox.world import DEMO_API_KEY, World
 

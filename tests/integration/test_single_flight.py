@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.sandbox import cpextender
+from gateway.connectors.cpextender import simulator as cpextender
 from gateway.sandbox.common import Faults
 from gateway.sandbox.world import DEMO_API_KEY, World
 from tests.harness.gateway_process import GatewayProcess

@@ -10,15 +10,11 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from gateway.sandbox.shopyourway_keys import DEMO_PRIVATE_KEY_PEM
-from gateway.sandbox.world import (
-    ALPHA_TOKEN,
-    CP_TOKEN,
-    DEMO_API_KEY,
-    IRT_PASS,
-    READER_KEY,
-    World,
-)
+from gateway.connectors.alpha.simulator import SANDBOX_TOKEN as ALPHA_TOKEN
+from gateway.connectors.cpextender.simulator import SANDBOX_TOKEN as CP_TOKEN
+from gateway.connectors.irt.simulator import SANDBOX_PASS as IRT_PASS
+from gateway.connectors.shopyourway.simulator.keys import DEMO_PRIVATE_KEY_PEM
+from gateway.sandbox.world import DEMO_API_KEY, READER_KEY, World
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 METRIC_FAMILIES = [

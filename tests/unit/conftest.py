@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from gateway.settings import AuthSettings, PointsValueSettings, ProgramSettings
+from gateway.settings import PointsValueSettings, ProgramSettings
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -43,7 +43,7 @@ def make_program() -> Callable[..., ProgramSettings]:
             name=f"{provider} test program",
             provider=provider,
             base_url=f"https://{provider}.example.test",
-            auth=AuthSettings(type="bearer", token="test-token"),
+            auth={"type": "bearer", "token": "test-token"},
             points_value=(
                 PointsValueSettings(points_per_unit=points_per_unit, currency=currency)
                 if points_per_unit is not None

@@ -13,8 +13,8 @@ import yaml
 import gateway.settings as settings_module
 from gateway.config import load_settings
 from gateway.connectors.registry import PROVIDERS
-from gateway.connectors.shopyourway.client import MessageVersions
-from gateway.sandbox.shopyourway_keys import DEMO_PRIVATE_KEY_PEM
+from gateway.connectors.shopyourway.config import MessageVersions
+from gateway.connectors.shopyourway.simulator.keys import DEMO_PRIVATE_KEY_PEM
 from gateway.settings import ConfigError, Settings
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "example.yaml"
@@ -39,19 +39,19 @@ def test_example_loads_with_the_variables_it_lists() -> None:
     env = {**REQUIRED_ENV, "SYW_PRIVATE_KEY": DEMO_PRIVATE_KEY_PEM}
     settings = load_settings(EXAMPLE, env)
     assert {p.provider for p in settings.programs} == {"cpextender", "alpha", "irt", "shopyourway"}
-    assert settings.programs[0].auth.token == "cp"
+    assert settings.programs[0].auth["token"] == "cp"
     irt = settings.program("irt-rewards")
     assert irt is not None
-    assert (irt.auth.type, irt.auth.username, irt.auth.password) == (
+    assert (irt.auth["type"], irt.auth["username"], irt.auth["password"]) == (
         "credentials",
         "irt-user",
         "irt-pass",
     )
     syw = settings.program("syw-rewards")
     assert syw is not None
-    assert syw.auth.type == "jwt_bearer"
-    assert syw.auth.client_id == "EXT_PARTNER"
-    assert syw.auth.private_key == DEMO_PRIVATE_KEY_PEM
+    assert syw.auth["type"] == "jwt_bearer"
+    assert syw.auth["client_id"] == "EXT_PARTNER"
+    assert syw.auth["private_key"] == DEMO_PRIVATE_KEY_PEM
     assert syw.options["requestor_id"] == "REQ1"
     # the per-program resilience keys are used at least once
     written = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))["programs"]
@@ -66,8 +66,8 @@ def test_example_takes_the_shopyourway_key_from_a_file(tmp_path: Path) -> None:
     env = {**REQUIRED_ENV, "SYW_PRIVATE_KEY_FILE": str(key_file)}
     syw = load_settings(EXAMPLE, env).program("syw-rewards")
     assert syw is not None
-    assert syw.auth.private_key == ""  # empty: the file is used
-    assert syw.auth.private_key_file == str(key_file)
+    assert syw.auth["private_key"] == ""  # empty: the file is used
+    assert syw.auth["private_key_file"] == str(key_file)
 
 
 def test_example_without_a_shopyourway_key_names_the_file(tmp_path: Path) -> None:
@@ -105,7 +105,8 @@ def test_every_settings_key_is_documented() -> None:
     ]
     for section in sections:
         walk(section, section.__name__ + ".")
-    for provider, cls in PROVIDERS.items():
-        walk(cls.Options, f"{provider}.options.")
+    for name, provider in PROVIDERS.items():
+        walk(provider.connector.Options, f"{name}.options.")
+        walk(provider.connector.Auth, f"{name}.auth.")
     walk(MessageVersions, "shopyourway.options.message_versions.")
     assert not missing, f"undocumented keys: {missing}"

@@ -63,7 +63,7 @@ def test_minimal_configuration():
         "cpextender",
         "https://cp.example.test",
     )
-    assert (program.auth.type, program.auth.token) == ("bearer", "x")
+    assert (program.auth["type"], program.auth["token"]) == ("bearer", "x")
     assert program.options == {}
     assert settings.program("cp") is program
     assert settings.program("nope") is None
@@ -115,7 +115,7 @@ def test_interpolation_substitutes_variables():
     settings = parse_settings(text, {"CP_TOKEN": "s3cret", "CP_HOST": "cp.internal"})
 
     program = settings.programs[0]
-    assert program.auth.token == "s3cret"
+    assert program.auth["token"] == "s3cret"
     assert program.base_url == "https://cp.internal:8443/api"
     assert program.timeouts.read_seconds == 7.5
 
@@ -140,13 +140,13 @@ def test_empty_default_is_allowed():
 
 def test_substituted_values_are_not_interpolated_again():
     settings = parse_settings(MINIMAL.replace("token: x", "token: '${TOKEN}'"), {"TOKEN": "${X}"})
-    assert settings.programs[0].auth.token == "${X}"
+    assert settings.programs[0].auth["token"] == "${X}"
 
 
 def test_os_environ_is_used_when_no_env_is_given(monkeypatch):
     monkeypatch.setenv("LG_TEST_CP_TOKEN", "from-os")
     settings = parse_settings(MINIMAL.replace("token: x", "token: '${LG_TEST_CP_TOKEN}'"))
-    assert settings.programs[0].auth.token == "from-os"
+    assert settings.programs[0].auth["token"] == "from-os"
 
 
 def test_default_applies_to_an_empty_variable():
@@ -262,6 +262,25 @@ def test_header_auth_needs_a_header_name():
     assert message == "programs[0].auth.header: required for auth type header"
 
 
+def test_an_auth_key_no_provider_knows_is_refused():
+    message = _error(_program(auth="    auth: {type: bearer, token: x, tokn: y}\n"))
+    assert message == "programs[0].auth: Object contains unknown field `tokn`"
+
+
+def test_an_auth_key_of_another_providers_shape_is_ignored():
+    """As documented: keys that do not belong to the chosen type are accepted and ignored."""
+    settings = parse_settings(
+        _program(auth="    auth: {type: bearer, token: x, username: u, private_key_file: f}\n")
+    )
+    assert settings.programs[0].auth["username"] == "u"
+
+
+def test_an_auth_value_of_the_wrong_type_names_its_key():
+    message = _error(_program(auth="    auth: {type: bearer, token: [1]}\n"))
+    assert message.startswith("programs[0].auth: Expected `str | null`, got `array`")
+    assert message.endswith("`programs[0].auth.token`")
+
+
 def test_auth_type_the_provider_cannot_use():
     message = _error(_program(auth="    auth: {type: jwt_bearer}\n"))
     assert message == "programs[0].auth.type: must be bearer, header or none for this provider"
@@ -329,12 +348,19 @@ def test_give_up_defaults_to_six_hours_or_half_the_retention():
 
 
 def test_inline_secrets_are_reported():
-    from gateway.settings import inline_secrets
+    from gateway.config import inline_secrets
 
     text = (
         "clients:\n  - {id: a, api_key_sha256: '${A_HASH}', programs: ['*'], scopes: []}\n"
         "  - {id: b, api_key_sha256: abc, programs: ['*'], scopes: []}\n"
-        "programs:\n  - {id: p, auth: {type: bearer, token: plain}}\n"
-        "  - {id: q, auth: {type: bearer, token: '${TOKEN}'}}\n"
+        "programs:\n  - {id: p, provider: cpextender, auth: {type: bearer, token: plain}}\n"
+        "  - {id: q, provider: cpextender, auth: {type: bearer, token: '${TOKEN}'}}\n"
+        "  - {id: r, provider: irt, auth: {type: credentials, username: u, password: pw}}\n"
+        "  - {id: s, provider: nope, auth: {token: plain}}\n"
     )
-    assert inline_secrets(text) == ["programs[0].auth.token", "clients[1].api_key_sha256"]
+    # each provider's own secret keys: IRT's user name is not one, an unknown provider has none
+    assert inline_secrets(text) == [
+        "programs[0].auth.token",
+        "programs[2].auth.password",
+        "clients[1].api_key_sha256",
+    ]

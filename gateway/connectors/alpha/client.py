@@ -13,6 +13,7 @@ from gateway.connectors.alpha import transform, wire
 from gateway.connectors.alpha.errors import PROVIDER, map_error
 from gateway.connectors.base import Connector
 from gateway.connectors.common import (
+    StaticAuth,
     check_static_auth,
     decode_json,
     error_message,
@@ -31,7 +32,7 @@ from gateway.domain.errors import (
 )
 from gateway.domain.models import Balance, Member
 from gateway.infra.store import Store
-from gateway.settings import AuthSettings, ProgramSettings
+from gateway.settings import ProgramSettings
 
 _encoder = msgspec.json.Encoder()
 _JSON = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -48,6 +49,9 @@ class AlphaConnector(Connector):
     member_id_pattern = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}")
     Options = AlphaOptions
     options: AlphaOptions
+    Auth = StaticAuth
+    secret_keys = ("token",)
+    operations = ("balance", "profile", "lookup", "enroll", "update", "find_enrollment", "health")
     lookup_keys = ("email", "card_number")
 
     def __init__(
@@ -58,11 +62,11 @@ class AlphaConnector(Connector):
     ) -> None:
         super().__init__(program, store)
         self.http = UpstreamClient(
-            program, PROVIDER, headers=static_auth_headers(program.auth), transport=transport
+            program, PROVIDER, headers=static_auth_headers(self.auth), transport=transport
         )
 
     @staticmethod
-    def check_auth(auth: AuthSettings) -> str | None:
+    def check_auth(auth: StaticAuth) -> str | None:
         return check_static_auth(auth)
 
     def _path(self, recipient: str) -> str:

@@ -11,6 +11,7 @@ import msgspec
 
 from gateway.connectors.base import Connector
 from gateway.connectors.common import (
+    StaticAuth,
     check_static_auth,
     decode_json,
     error_message,
@@ -26,7 +27,7 @@ from gateway.domain.errors import UpstreamDetail, UpstreamUnavailable
 from gateway.domain.models import ActivityPage, Balance, Member, Redemption, Transaction
 from gateway.domain.pagination import activity_page
 from gateway.infra.store import Store
-from gateway.settings import AuthSettings, ProgramSettings
+from gateway.settings import ProgramSettings
 
 _encoder = msgspec.json.Encoder()
 
@@ -41,6 +42,18 @@ class CPExtenderOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True
 class CPExtenderConnector(Connector):
     provider = PROVIDER
     Options = CPExtenderOptions
+    Auth = StaticAuth
+    secret_keys = ("token",)
+    operations = (
+        "balance",
+        "profile",
+        "earn",
+        "redeem",
+        "activity",
+        "find_earn",
+        "find_redemption",
+        "health",
+    )
     #: customer numbers such as ``2059378440`` or ``CPOL-123185`` (a path segment at CP)
     member_id_pattern = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
     options: CPExtenderOptions
@@ -53,11 +66,11 @@ class CPExtenderConnector(Connector):
     ) -> None:
         super().__init__(program, store)
         self.http = UpstreamClient(
-            program, PROVIDER, headers=static_auth_headers(program.auth), transport=transport
+            program, PROVIDER, headers=static_auth_headers(self.auth), transport=transport
         )
 
     @staticmethod
-    def check_auth(auth: AuthSettings) -> str | None:
+    def check_auth(auth: StaticAuth) -> str | None:
         return check_static_auth(auth)
 
     async def _balance_check(

@@ -26,7 +26,7 @@ from gateway.domain.errors import (
 )
 from gateway.domain.models import Balance, Member, Redemption, Transaction
 from gateway.infra.store import Store
-from gateway.settings import AuthSettings, ProgramSettings
+from gateway.settings import ProgramSettings
 
 _log = structlog.get_logger("gateway.irt")
 _reply = msgspec.json.Decoder(wire.Reply, strict=False)
@@ -38,6 +38,14 @@ class IRTOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     security_mode: Literal["low", "medium", "high"] = "medium"
     #: path of the RPC endpoint below ``base_url``
     path: str = "/"
+
+
+class IRTAuth(msgspec.Struct, kw_only=True):
+    """``type: credentials``: IRT's ``user`` and ``pass``, sent in every call's form."""
+
+    type: str = "none"
+    username: str | None = None
+    password: str | None = None
 
 
 def _need_pin() -> InvalidRequest:
@@ -53,6 +61,20 @@ class IRTConnector(Connector):
     member_id_pattern = re.compile(r"[A-Za-z0-9-]{1,32}")
     Options = IRTOptions
     options: IRTOptions
+    Auth = IRTAuth
+    auth: IRTAuth
+    secret_keys = ("password",)
+    operations = (
+        "balance",
+        "spendable",
+        "profile",
+        "lookup",
+        "enroll",
+        "update",
+        "earn",
+        "redeem",
+        "health",
+    )
     lookup_keys = ("card_number",)
     native_idempotency = frozenset({"earn", "redeem"})
 
@@ -65,12 +87,12 @@ class IRTConnector(Connector):
         super().__init__(program, store)
         self.http = UpstreamClient(program, PROVIDER, transport=transport)
         self._credentials = {
-            "user": program.auth.username or "",
-            "pass": program.auth.password or "",
+            "user": self.auth.username or "",
+            "pass": self.auth.password or "",
         }
 
     @staticmethod
-    def check_auth(auth: AuthSettings) -> str | None:
+    def check_auth(auth: IRTAuth) -> str | None:
         if auth.type != "credentials":
             return "auth.type: IRT needs type credentials (username and password)"
         if not auth.username:

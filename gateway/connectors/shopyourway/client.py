@@ -17,6 +17,7 @@ from gateway.connectors.base import Connector
 from gateway.connectors.common import decode_json, utcnow
 from gateway.connectors.http import UpstreamClient
 from gateway.connectors.shopyourway import errors, locate, oauth, transform
+from gateway.connectors.shopyourway.config import ShopYourWayAuth, ShopYourWayOptions
 from gateway.connectors.shopyourway.errors import PROVIDER
 from gateway.connectors.transport import Transport
 from gateway.domain.commands import ActivityQuery, EarnCommand, EnrollRequest, RedeemCommand
@@ -34,39 +35,11 @@ from gateway.domain.pagination import activity_page
 from gateway.infra import metrics
 from gateway.infra.store import Store
 from gateway.infra.tokens import Token, TokenCache
-from gateway.settings import AuthSettings, ProgramSettings
+from gateway.settings import ProgramSettings
 
 _log = structlog.get_logger("gateway.shopyourway")
 _JSON = {"Content-Type": "application/json", "Accept": "application/json"}
 _REDEMPTION_NOTE_SECONDS = 90 * 86_400
-
-
-class MessageVersions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Per-operation ``MessageVersion``; defaults are the document's sample values."""
-
-    create_member: str = "14"
-    member_lookup: str = "22"
-    reward_balance: str = "16"
-    process_redemption: str = "12"
-    external_bonus: str = "07"
-    applicable_offers: str = "08"
-    activity_detail: str = "13"
-
-
-class ShopYourWayOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    requestor_id: str
-    #: the OfferId PostExternalBonus posts earned points against
-    offer_id: str
-    store_number: str = "00001"
-    terminal: str = "001"
-    associate_id: str = "GATEWAY"
-    created_by: str = "GATEWAY"
-    club_dnp_status: str = "M"
-    card_design_type: str = "VRTL"
-    file_identifier: str | None = None
-    apply_function: str = "A"
-    activity_days: int = 90
-    message_versions: MessageVersions = msgspec.field(default_factory=MessageVersions)
 
 
 _LIMITS = {  # CreateMember's documented lengths
@@ -124,6 +97,20 @@ class ShopYourWayConnector(Connector):
     redemption_id_pattern = re.compile(r"[A-Za-z0-9-]{1,64}")
     Options = ShopYourWayOptions
     options: ShopYourWayOptions
+    Auth = ShopYourWayAuth
+    auth: ShopYourWayAuth
+    secret_keys = ("private_key",)
+    operations = (
+        "token",
+        "balance",
+        "lookup",
+        "enroll",
+        "earn",
+        "redeem",
+        "void",
+        "activity",
+        "offers",
+    )
     lookup_keys = ("email", "phone", "card_number")
     #: a second void of one authorization is refused (93 "Redemption already voided"), so a
     #: void not found in the activity is re-sent without waiting for the settle time
@@ -144,7 +131,7 @@ class ShopYourWayConnector(Connector):
             # an expired token signalled as HTTP 500 is not the provider failing
             benign=lambda response: errors.auth_code_in(response.text) is not None,
         )
-        auth = program.auth
+        auth = self.auth
         self._client_id = auth.client_id or ""
         self._token_url = auth.token_url or ""
         self._private_key = oauth.load_private_key(auth)
@@ -156,7 +143,7 @@ class ShopYourWayConnector(Connector):
         )
 
     @staticmethod
-    def check_auth(auth: AuthSettings) -> str | None:
+    def check_auth(auth: ShopYourWayAuth) -> str | None:
         if auth.type != "jwt_bearer":
             return "auth.type: ShopYourWay needs type jwt_bearer"
         if not auth.client_id:

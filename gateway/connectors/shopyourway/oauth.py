@@ -16,14 +16,14 @@ from typing import Any
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from gateway.connectors.shopyourway.config import ShopYourWayAuth
 from gateway.infra.tokens import Token
-from gateway.settings import AuthSettings
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 ASSERTION_LIFETIME_MS = 5 * 60 * 1000  # well inside Telluride's 4 h maximum
 
 
-def load_private_key(auth: AuthSettings) -> str:
+def load_private_key(auth: ShopYourWayAuth) -> str:
     """The PEM from ``auth.private_key`` (inline or ``${ENV}``) or ``auth.private_key_file``."""
     if auth.private_key:
         return auth.private_key

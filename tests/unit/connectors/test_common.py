@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from gateway.connectors.common import (
+    StaticAuth,
     check_static_auth,
     decode_json,
     error_message,
@@ -16,7 +17,6 @@ from gateway.connectors.common import (
     static_auth_headers,
 )
 from gateway.domain.models import Money
-from gateway.settings import AuthSettings
 
 # --- error_message -----------------------------------------------------------------------
 
@@ -140,12 +140,12 @@ def test_money_defaults_to_usd_and_rejects_garbage(make_program):
 @pytest.mark.parametrize(
     ("auth", "headers"),
     [
-        (AuthSettings(type="bearer", token="t0k"), {"Authorization": "Bearer t0k"}),
-        (AuthSettings(type="header", header="X-Api-Key", token="k3y"), {"X-Api-Key": "k3y"}),
-        (AuthSettings(type="bearer"), {}),
-        (AuthSettings(type="header", token="k3y"), {}),
-        (AuthSettings(type="none", token="ignored"), {}),
-        (AuthSettings(type="credentials", username="u", password="p"), {}),
+        (StaticAuth(type="bearer", token="t0k"), {"Authorization": "Bearer t0k"}),
+        (StaticAuth(type="header", header="X-Api-Key", token="k3y"), {"X-Api-Key": "k3y"}),
+        (StaticAuth(type="bearer"), {}),
+        (StaticAuth(type="header", token="k3y"), {}),
+        (StaticAuth(type="none", token="ignored"), {}),
+        (StaticAuth(type="credentials"), {}),
     ],
 )
 def test_static_auth_headers(auth, headers):
@@ -155,14 +155,14 @@ def test_static_auth_headers(auth, headers):
 @pytest.mark.parametrize(
     ("auth", "problem"),
     [
-        (AuthSettings(type="bearer", token="t"), None),
-        (AuthSettings(type="header", header="X-Key", token="t"), None),
-        (AuthSettings(type="none"), None),
-        (AuthSettings(type="bearer"), "auth.token: required for this auth type"),
-        (AuthSettings(type="header", header="X-Key"), "auth.token: required for this auth type"),
-        (AuthSettings(type="header", token="t"), "auth.header: required for auth type header"),
+        (StaticAuth(type="bearer", token="t"), None),
+        (StaticAuth(type="header", header="X-Key", token="t"), None),
+        (StaticAuth(type="none"), None),
+        (StaticAuth(type="bearer"), "auth.token: required for this auth type"),
+        (StaticAuth(type="header", header="X-Key"), "auth.token: required for this auth type"),
+        (StaticAuth(type="header", token="t"), "auth.header: required for auth type header"),
         (
-            AuthSettings(type="jwt_bearer"),
+            StaticAuth(type="jwt_bearer"),
             "auth.type: must be bearer, header or none for this provider",
         ),
     ],

@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from gateway.config import parse_settings
-from gateway.sandbox.shopyourway_keys import DEMO_PRIVATE_KEY_PEM
+from gateway.connectors.shopyourway.simulator.keys import DEMO_PRIVATE_KEY_PEM
 from gateway.settings import Settings
 
 REPO = Path(__file__).resolve().parents[3]

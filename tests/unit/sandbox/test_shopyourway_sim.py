@@ -19,8 +19,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 from litestar.testing import TestClient
 
-from gateway.sandbox.common import DroppedConnection, Faults
-from gateway.sandbox.shopyourway import (
+from gateway.connectors.shopyourway.simulator import (
     DEMO_MEMBER_NUMBER,
     GRANT_TYPE,
     INACTIVE_MEMBER_NUMBER,
@@ -29,11 +28,12 @@ from gateway.sandbox.shopyourway import (
     create_app,
     seed_shopyourway,
 )
-from gateway.sandbox.shopyourway_keys import (
+from gateway.connectors.shopyourway.simulator.keys import (
     DEMO_PRIVATE_KEY_PEM,
     DEMO_PUBLIC_KEY_PEM,
     generate_key_pair,
 )
+from gateway.sandbox.common import DroppedConnection, Faults
 
 CLIENT_ID = "EXT_PARTNER1"
 TOKEN_URL = "https://oauth.uat.telluride.shopyourway.com" + TOKEN_PATH

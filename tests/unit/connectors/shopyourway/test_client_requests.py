@@ -28,6 +28,7 @@ from gateway.config import parse_settings
 from gateway.connectors.shopyourway import transform
 from gateway.connectors.shopyourway.client import ShopYourWayConnector
 from gateway.connectors.shopyourway.oauth import GRANT_TYPE
+from gateway.connectors.shopyourway.simulator.keys import DEMO_PRIVATE_KEY_PEM, DEMO_PUBLIC_KEY_PEM
 from gateway.domain.commands import ActivityQuery, EarnCommand, EnrollRequest, RedeemCommand
 from gateway.domain.errors import (
     GatewayError,
@@ -36,7 +37,6 @@ from gateway.domain.errors import (
     UpstreamUnavailable,
 )
 from gateway.domain.models import Address
-from gateway.sandbox.shopyourway_keys import DEMO_PRIVATE_KEY_PEM, DEMO_PUBLIC_KEY_PEM
 from gateway.settings import ProgramSettings
 from tests.unit.connectors.transports import HandlerTransport
 

@@ -17,13 +17,13 @@ from joserfc.errors import BadSignatureError
 from joserfc.jwk import RSAKey
 
 from gateway.connectors.shopyourway import oauth
-from gateway.infra.tokens import Token
-from gateway.sandbox.shopyourway_keys import (
+from gateway.connectors.shopyourway.config import ShopYourWayAuth
+from gateway.connectors.shopyourway.simulator.keys import (
     DEMO_PRIVATE_KEY_PEM,
     DEMO_PUBLIC_KEY_PEM,
     generate_key_pair,
 )
-from gateway.settings import AuthSettings
+from gateway.infra.tokens import Token
 
 CLIENT_ID = "EXT_PARTNER1"
 TOKEN_URL = "https://oauth.uat.telluride.shopyourway.com/oauthAS/service/oAuth/token.json"
@@ -109,7 +109,7 @@ def test_assertion_segments_are_unpadded_base64url():
 
 
 def test_load_private_key_inline():
-    auth = AuthSettings(type="jwt_bearer", private_key=DEMO_PRIVATE_KEY_PEM)
+    auth = ShopYourWayAuth(type="jwt_bearer", private_key=DEMO_PRIVATE_KEY_PEM)
 
     assert oauth.load_private_key(auth) == DEMO_PRIVATE_KEY_PEM
 
@@ -118,14 +118,14 @@ def test_load_private_key_from_a_file(tmp_path):
     path = tmp_path / "syw.pem"
     path.write_text(DEMO_PRIVATE_KEY_PEM, encoding="utf-8")
 
-    auth = AuthSettings(type="jwt_bearer", private_key_file=str(path))
+    auth = ShopYourWayAuth(type="jwt_bearer", private_key_file=str(path))
 
     assert oauth.load_private_key(auth) == DEMO_PRIVATE_KEY_PEM
 
 
 def test_load_private_key_without_a_key():
     with pytest.raises(ValueError, match="no private key"):
-        oauth.load_private_key(AuthSettings(type="jwt_bearer"))
+        oauth.load_private_key(ShopYourWayAuth(type="jwt_bearer"))
 
 
 # --- token_from_answer -------------------------------------------------------------------

@@ -20,7 +20,15 @@ from typing import Any
 import msgspec
 from litestar import Litestar, Request, Response, post
 
-from gateway.sandbox.common import DroppedConnection, FaultPlan, RecordedRequest, record_request
+from gateway.sandbox.common import (
+    DroppedConnection,
+    FaultPlan,
+    RecordedRequest,
+    drop_on_fault,
+    record_request,
+)
+from gateway.sandbox.runner import ServerThread
+from gateway.sandbox.simulator import PLACEHOLDER_URL, program_yaml
 
 PROFILE_FIELDS = (
     "Email",
@@ -274,3 +282,78 @@ def create_app(state: IRTState) -> Litestar:
         return Response({"status": 4, "message": "Fatal error."}, status_code=500)
 
     return Litestar([rpc], exception_handlers={Exception: on_error}, openapi_config=None)
+
+
+# -- the sandbox world's IRT (gateway demo, tests) ----------------------------------------
+#: the partner credentials of the sandbox only
+SANDBOX_USER = "irt-demo-user"
+SANDBOX_PASS = "irt-demo-pass"
+
+
+def seed(state: IRTState) -> None:
+    """An enrolled card (PIN 1234), an issued card not yet enrolled, and a cancelled one."""
+    state.add(
+        Card(
+            number="6001000000000001",
+            enrolled=True,
+            pin="1234",
+            spendable=500,
+            annual=120,
+            enrolled_on="2024-03-01 10:00:00",
+            profile={
+                "Email": "ann@example.com",
+                "FirstName": "Ann",
+                "LastName": "Example",
+                "Phone": "5550100",
+                "City": "Springfield",
+                "State": "IL",
+                "Zip": "62701",
+            },
+        )
+    )
+    state.add(Card(number="6001000000000002", spendable=0))
+    state.add(Card(number="6001000000000003", cancelled=True))
+
+
+class IRTSimulator:
+    provider = "irt"
+    program_id = "irt-rewards"
+
+    def __init__(self) -> None:
+        self.state = IRTState(SANDBOX_USER, SANDBOX_PASS)
+        self.url = PLACEHOLDER_URL
+
+    def start(self, servers: ServerThread) -> None:
+        seed(self.state)
+        self.url = servers.add(drop_on_fault(create_app(self.state)))
+
+    def program_yaml(self, *, circuit_open_seconds: float) -> str:
+        return program_yaml(
+            program_id=self.program_id,
+            name="IRT Rewards",
+            provider=self.provider,
+            base_url=self.url,
+            auth={"type": "credentials", "username": SANDBOX_USER, "password": SANDBOX_PASS},
+            points_value="{points_per_unit: 100, currency: USD}",
+            circuit_open_seconds=circuit_open_seconds,
+            options="{security_mode: medium}",
+        )
+
+    def new_member(self) -> str:
+        """An enrolled card with PIN ``1``."""
+        card = "9" + str(uuid.uuid4().int)[:15]
+        self.state.add(Card(number=card, enrolled=True, pin="1"))
+        return card
+
+    def try_lines(self) -> list[str]:
+        return [
+            "card 6001000000000001 (PIN 1234, 500 points); 6001000000000002 is issued but "
+            "not enrolled: enroll it; 6001000000000003 is cancelled"
+        ]
+
+    def stop(self) -> None:
+        pass
+
+
+def simulator() -> IRTSimulator:
+    return IRTSimulator()

@@ -11,17 +11,17 @@ from typing import Any
 from litestar import Litestar, Request, Response, post
 from litestar.exceptions import HTTPException
 
-from gateway.sandbox.common import DroppedConnection, record_request
-from gateway.sandbox.shopyourway.activity import (
+from gateway.connectors.shopyourway.simulator.activity import (
     get_applicable_offers,
     get_member_activity_detail,
     post_external_bonus,
 )
-from gateway.sandbox.shopyourway.lookup import get_member_lookup, get_reward_balance
-from gateway.sandbox.shopyourway.members import Reply, create_member
-from gateway.sandbox.shopyourway.oauth import TokenRefused, _token_answer
-from gateway.sandbox.shopyourway.redemptions import process_redemption
-from gateway.sandbox.shopyourway.state import AUTH_MESSAGES, TOKEN_PATH, SYWState
+from gateway.connectors.shopyourway.simulator.lookup import get_member_lookup, get_reward_balance
+from gateway.connectors.shopyourway.simulator.members import Reply, create_member
+from gateway.connectors.shopyourway.simulator.oauth import TokenRefused, _token_answer
+from gateway.connectors.shopyourway.simulator.redemptions import process_redemption
+from gateway.connectors.shopyourway.simulator.state import AUTH_MESSAGES, TOKEN_PATH, SYWState
+from gateway.sandbox.common import DroppedConnection, record_request
 
 REWARDS_CALLS: dict[str, Callable[[SYWState, dict[str, Any], float], Reply]] = {
     "profile/CreateMember": create_member,

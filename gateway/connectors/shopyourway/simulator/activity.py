@@ -7,9 +7,16 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from gateway.sandbox.shopyourway.helpers import _dollars, _int, _parse, _pulse, _s, activity_entry
-from gateway.sandbox.shopyourway.members import Reply
-from gateway.sandbox.shopyourway.state import (
+from gateway.connectors.shopyourway.simulator.helpers import (
+    _dollars,
+    _int,
+    _parse,
+    _pulse,
+    _s,
+    activity_entry,
+)
+from gateway.connectors.shopyourway.simulator.members import Reply
+from gateway.connectors.shopyourway.simulator.state import (
     _DIGITS,
     MT_SERVER_NAME,
     LedgerEntry,

@@ -19,7 +19,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
-from gateway.sandbox.shopyourway.state import (
+from gateway.connectors.shopyourway.simulator.state import (
     DOCUMENT_ALG_NAMES,
     GRANT_TYPE,
     TOKEN_PATH,

@@ -10,7 +10,7 @@ import time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from gateway.sandbox.shopyourway.state import _DATE, Member, SYWState, _now_ms
+from gateway.connectors.shopyourway.simulator.state import _DATE, Member, SYWState, _now_ms
 
 
 def _dttm(value: dt.datetime) -> str:

@@ -7,8 +7,13 @@ import datetime as dt
 import re
 from typing import Any
 
-from gateway.sandbox.shopyourway.helpers import _pulse, _response_date_time, _s, _valid_date
-from gateway.sandbox.shopyourway.state import (
+from gateway.connectors.shopyourway.simulator.helpers import (
+    _pulse,
+    _response_date_time,
+    _s,
+    _valid_date,
+)
+from gateway.connectors.shopyourway.simulator.state import (
     _DIGITS,
     _LENGTH,
     _NAME,

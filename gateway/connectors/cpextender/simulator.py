@@ -23,9 +23,12 @@ from gateway.sandbox.common import (
     FaultPlan,
     RecordedRequest,
     bearer_ok,
+    drop_on_fault,
     json_body,
     record_request,
 )
+from gateway.sandbox.runner import ServerThread
+from gateway.sandbox.simulator import PLACEHOLDER_URL, program_yaml
 
 POINTS_PER_DOLLAR = 100
 
@@ -230,3 +233,90 @@ def create_app(state: CPState) -> Litestar:
         exception_handlers={Exception: on_error},
         openapi_config=None,
     )
+
+
+# -- the sandbox world's CP Extender (gateway demo, tests) --------------------------------
+#: the Bearer token of the sandbox only
+SANDBOX_TOKEN = "cp-demo-token"
+
+
+def _us_date(days_ago: int) -> str:
+    return (dt.datetime.now(dt.UTC) - dt.timedelta(days=days_ago)).strftime("%m/%d/%Y")
+
+
+def seed(state: CPState) -> None:
+    """The document's sample customer (with recent dates) plus a plain one."""
+    state.add_customer(
+        Customer(
+            customer_number="2059378440",
+            display_number="CPOL-123185",
+            points=1504,
+            open_authorizations=1000,
+            history=[
+                {"Activity": "Historical Summary", "Date": "11/29/2015", "PointAmount": 1404},
+                {
+                    "Date": _us_date(30),
+                    "PointAmount": 100,
+                    "Document": "123456789",
+                    "Reason": "Facebook Share",
+                },
+                {
+                    "Activity": "Pending Charge",
+                    "Date": _us_date(29),
+                    "PointAmount": 1000,
+                    "Location": "Web Order",
+                    "Document": "WB-101-10444",
+                },
+            ],
+        )
+    )
+    state.add_customer(
+        Customer(
+            customer_number="1000000001",
+            display_number="CPOL-100001",
+            points=5000,
+            history=[{"Activity": "Historical Summary", "Date": "01/01/2020", "PointAmount": 5000}],
+        )
+    )
+
+
+class CPSimulator:
+    provider = "cpextender"
+    program_id = "cafe-rewards"
+
+    def __init__(self) -> None:
+        self.state = CPState(SANDBOX_TOKEN)
+        self.url = PLACEHOLDER_URL
+
+    def start(self, servers: ServerThread) -> None:
+        seed(self.state)
+        self.url = servers.add(drop_on_fault(create_app(self.state)))
+
+    def program_yaml(self, *, circuit_open_seconds: float) -> str:
+        return program_yaml(
+            program_id=self.program_id,
+            name="Cafe Rewards",
+            provider=self.provider,
+            base_url=self.url,
+            auth={"type": "bearer", "token": SANDBOX_TOKEN},
+            points_value="{points_per_unit: 100, currency: USD}",
+            circuit_open_seconds=circuit_open_seconds,
+        )
+
+    def new_member(self) -> str:
+        number = "4" + str(uuid.uuid4().int)[:9]
+        self.state.add_customer(Customer(customer_number=number, display_number=number))
+        return number
+
+    def try_lines(self) -> list[str]:
+        return [
+            "customer 2059378440 (the document's sample: 1,504 points, history, a pending "
+            "charge) and 1000000001 (5,000 points); CP Extender has no enroll"
+        ]
+
+    def stop(self) -> None:
+        pass
+
+
+def simulator() -> CPSimulator:
+    return CPSimulator()

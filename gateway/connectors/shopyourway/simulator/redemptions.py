@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from gateway.sandbox.shopyourway.helpers import (
+from gateway.connectors.shopyourway.simulator.helpers import (
     _auth_code,
     _code_attribute,
     _dollars,
@@ -17,8 +17,8 @@ from gateway.sandbox.shopyourway.helpers import (
     _valid_date,
     activity_entry,
 )
-from gateway.sandbox.shopyourway.members import Reply, _requestor_problem
-from gateway.sandbox.shopyourway.state import (
+from gateway.connectors.shopyourway.simulator.members import Reply, _requestor_problem
+from gateway.connectors.shopyourway.simulator.state import (
     _DIGITS,
     _TIME,
     MT_SERVER_NAME,

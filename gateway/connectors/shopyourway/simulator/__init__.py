@@ -27,25 +27,29 @@ The package, by concern: ``state`` (members, lots, authorizations, ledger, token
 (clock, formats, activity entries), ``oauth`` (the token server), ``members`` (CreateMember),
 ``lookup`` (GetMemberLookup, GetRewardBalance), ``redemptions`` (ProcessRedemption),
 ``activity`` (PostExternalBonus, GetApplicableOffers, GetMemberActivityDetail), ``app`` (the
-routes) and ``seed`` (the demo world's members).
+routes), ``seed`` (the demo world's members), ``keys`` (the demo key pair) and ``demo``
+(what the sandbox world starts).
 """
 
 from __future__ import annotations
 
-from gateway.sandbox.shopyourway.app import create_app
-from gateway.sandbox.shopyourway.seed import (
+from gateway.connectors.shopyourway.simulator.app import create_app
+from gateway.connectors.shopyourway.simulator.demo import SYWSimulator, simulator
+from gateway.connectors.shopyourway.simulator.seed import (
     DEMO_MEMBER_NUMBER,
     INACTIVE_MEMBER_NUMBER,
     seed_shopyourway,
 )
-from gateway.sandbox.shopyourway.state import GRANT_TYPE, TOKEN_PATH, SYWState
+from gateway.connectors.shopyourway.simulator.state import GRANT_TYPE, TOKEN_PATH, SYWState
 
 __all__ = [
     "DEMO_MEMBER_NUMBER",
     "GRANT_TYPE",
     "INACTIVE_MEMBER_NUMBER",
     "TOKEN_PATH",
+    "SYWSimulator",
     "SYWState",
     "create_app",
     "seed_shopyourway",
+    "simulator",
 ]

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from gateway.sandbox.shopyourway.helpers import activity_entry
-from gateway.sandbox.shopyourway.state import Authorization, PointLot, SYWState, _expiry_in, _now
+from gateway.connectors.shopyourway.simulator.helpers import activity_entry
+from gateway.connectors.shopyourway.simulator.state import (
+    Authorization,
+    PointLot,
+    SYWState,
+    _expiry_in,
+    _now,
+)
 
 DEMO_MEMBER_NUMBER = "7081207612717221"
 INACTIVE_MEMBER_NUMBER = "7081460000000018"

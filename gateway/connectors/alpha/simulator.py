@@ -23,9 +23,12 @@ from gateway.sandbox.common import (
     FaultPlan,
     RecordedRequest,
     bearer_ok,
+    drop_on_fault,
     json_body,
     record_request,
 )
+from gateway.sandbox.runner import ServerThread
+from gateway.sandbox.simulator import PLACEHOLDER_URL, program_yaml
 
 FIELDS = (
     "email",
@@ -214,3 +217,74 @@ def create_app(state: AlphaState) -> Litestar:
     return Litestar(
         [create, fetch, update], exception_handlers={Exception: on_error}, openapi_config=None
     )
+
+
+# -- the sandbox world's Alpha (gateway demo, tests) --------------------------------------
+#: the Bearer token of the sandbox only
+SANDBOX_TOKEN = "alpha-demo-token"
+
+
+def seed(state: AlphaState) -> None:
+    """The document's sample recipient."""
+    state.add(
+        recipient(
+            id="OLMKne7Y3N",
+            email="wallace@example.com",
+            public_key="dQw4w9WgXcQ",
+            firstname="Wallace",
+            surname="Wensleydale",
+            company="Anti-Pesto Pest Control",
+            address1="62 West Wallaby Street",
+            town="Wigan",
+            postcode="WG7 7FU",
+            country_code="gb",
+            telephone="01942 992143",
+            balance=234,
+            created_at="2020-01-24 15:14:05",
+            updated_at="2020-03-24 22:20:10",
+        )
+    )
+
+
+class AlphaSimulator:
+    provider = "alpha"
+    program_id = "alpha-store"
+
+    def __init__(self) -> None:
+        self.state = AlphaState(SANDBOX_TOKEN)
+        self.url = PLACEHOLDER_URL
+
+    def start(self, servers: ServerThread) -> None:
+        seed(self.state)
+        self.url = servers.add(drop_on_fault(create_app(self.state)))
+
+    def program_yaml(self, *, circuit_open_seconds: float) -> str:
+        return program_yaml(
+            program_id=self.program_id,
+            name="Alpha Reward Store",
+            provider=self.provider,
+            base_url=self.url,
+            auth={"type": "bearer", "token": SANDBOX_TOKEN},
+            points_value="{points_per_unit: 100, currency: GBP}",
+            circuit_open_seconds=circuit_open_seconds,
+        )
+
+    def new_member(self) -> str:
+        with self.state.lock:
+            record = self.state.add(
+                recipient(email=f"{_new_id().lower()}@example.com", firstname="A", surname="B")
+            )
+        return str(record["id"])
+
+    def try_lines(self) -> list[str]:
+        return [
+            "recipient OLMKne7Y3N (wallace@example.com, 234 points); enroll any new email, "
+            "then PATCH it; Alpha has no earn or redeem"
+        ]
+
+    def stop(self) -> None:
+        pass
+
+
+def simulator() -> AlphaSimulator:
+    return AlphaSimulator()

@@ -5,9 +5,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.sandbox.shopyourway.helpers import _dollars, _int, _member_by, _pulse, _s, _valid_date
-from gateway.sandbox.shopyourway.members import Reply, _lookup_reply, _member_view
-from gateway.sandbox.shopyourway.state import _DIGITS, _LENGTH, MT_SERVER_NAME, Member, SYWState
+from gateway.connectors.shopyourway.simulator.helpers import (
+    _dollars,
+    _int,
+    _member_by,
+    _pulse,
+    _s,
+    _valid_date,
+)
+from gateway.connectors.shopyourway.simulator.members import Reply, _lookup_reply, _member_view
+from gateway.connectors.shopyourway.simulator.state import (
+    _DIGITS,
+    _LENGTH,
+    MT_SERVER_NAME,
+    Member,
+    SYWState,
+)
 
 
 def _lookup_matches(
