@@ -66,7 +66,6 @@ class IRTConnector(Connector):
     secret_keys = ("password",)
     operations = (
         "balance",
-        "spendable",
         "profile",
         "lookup",
         "enroll",
