@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import Any, Protocol
 
+from gateway.sandbox.common import drop_on_fault
 from gateway.sandbox.runner import ServerThread
 
 
@@ -48,6 +49,29 @@ def load(module: str) -> Simulator:
 
 
 PLACEHOLDER_URL = "http://127.0.0.1:9"
+
+
+class Served:
+    """The common part of a simulator: a state, seeded and served (a connection can be cut
+    after a write applied, ``drop_on_fault``) by :meth:`start`; nothing to remove on stop."""
+
+    def __init__(self, state: Any) -> None:
+        self.state = state
+        self.url = PLACEHOLDER_URL
+
+    def seed(self) -> None:
+        """Add the demo data to :attr:`state`."""
+
+    def app(self) -> Any:
+        """The simulator's ASGI app over :attr:`state`."""
+        raise NotImplementedError
+
+    def start(self, servers: ServerThread) -> None:
+        self.seed()
+        self.url = servers.add(drop_on_fault(self.app()))
+
+    def stop(self) -> None:
+        pass
 
 
 def program_yaml(

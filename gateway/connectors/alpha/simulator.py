@@ -23,12 +23,10 @@ from gateway.sandbox.common import (
     FaultPlan,
     RecordedRequest,
     bearer_ok,
-    drop_on_fault,
     json_body,
     record_request,
 )
-from gateway.sandbox.runner import ServerThread
-from gateway.sandbox.simulator import PLACEHOLDER_URL, program_yaml
+from gateway.sandbox.simulator import Served, program_yaml
 
 FIELDS = (
     "email",
@@ -246,17 +244,18 @@ def seed(state: AlphaState) -> None:
     )
 
 
-class AlphaSimulator:
+class AlphaSimulator(Served):
     provider = "alpha"
     program_id = "alpha-store"
 
     def __init__(self) -> None:
-        self.state = AlphaState(SANDBOX_TOKEN)
-        self.url = PLACEHOLDER_URL
+        super().__init__(AlphaState(SANDBOX_TOKEN))
 
-    def start(self, servers: ServerThread) -> None:
+    def seed(self) -> None:
         seed(self.state)
-        self.url = servers.add(drop_on_fault(create_app(self.state)))
+
+    def app(self) -> Litestar:
+        return create_app(self.state)
 
     def program_yaml(self, *, circuit_open_seconds: float) -> str:
         return program_yaml(
@@ -281,9 +280,6 @@ class AlphaSimulator:
             "recipient OLMKne7Y3N (wallace@example.com, 234 points); enroll any new email, "
             "then PATCH it; Alpha has no earn or redeem"
         ]
-
-    def stop(self) -> None:
-        pass
 
 
 def simulator() -> AlphaSimulator:

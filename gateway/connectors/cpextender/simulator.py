@@ -23,12 +23,10 @@ from gateway.sandbox.common import (
     FaultPlan,
     RecordedRequest,
     bearer_ok,
-    drop_on_fault,
     json_body,
     record_request,
 )
-from gateway.sandbox.runner import ServerThread
-from gateway.sandbox.simulator import PLACEHOLDER_URL, program_yaml
+from gateway.sandbox.simulator import Served, program_yaml
 
 POINTS_PER_DOLLAR = 100
 
@@ -280,17 +278,18 @@ def seed(state: CPState) -> None:
     )
 
 
-class CPSimulator:
+class CPSimulator(Served):
     provider = "cpextender"
     program_id = "cafe-rewards"
 
     def __init__(self) -> None:
-        self.state = CPState(SANDBOX_TOKEN)
-        self.url = PLACEHOLDER_URL
+        super().__init__(CPState(SANDBOX_TOKEN))
 
-    def start(self, servers: ServerThread) -> None:
+    def seed(self) -> None:
         seed(self.state)
-        self.url = servers.add(drop_on_fault(create_app(self.state)))
+
+    def app(self) -> Litestar:
+        return create_app(self.state)
 
     def program_yaml(self, *, circuit_open_seconds: float) -> str:
         return program_yaml(
@@ -313,9 +312,6 @@ class CPSimulator:
             "customer 2059378440 (the document's sample: 1,504 points, history, a pending "
             "charge) and 1000000001 (5,000 points); CP Extender has no enroll"
         ]
-
-    def stop(self) -> None:
-        pass
 
 
 def simulator() -> CPSimulator:

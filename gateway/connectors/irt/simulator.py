@@ -24,11 +24,9 @@ from gateway.sandbox.common import (
     DroppedConnection,
     FaultPlan,
     RecordedRequest,
-    drop_on_fault,
     record_request,
 )
-from gateway.sandbox.runner import ServerThread
-from gateway.sandbox.simulator import PLACEHOLDER_URL, program_yaml
+from gateway.sandbox.simulator import Served, program_yaml
 
 PROFILE_FIELDS = (
     "Email",
@@ -315,17 +313,18 @@ def seed(state: IRTState) -> None:
     state.add(Card(number="6001000000000003", cancelled=True))
 
 
-class IRTSimulator:
+class IRTSimulator(Served):
     provider = "irt"
     program_id = "irt-rewards"
 
     def __init__(self) -> None:
-        self.state = IRTState(SANDBOX_USER, SANDBOX_PASS)
-        self.url = PLACEHOLDER_URL
+        super().__init__(IRTState(SANDBOX_USER, SANDBOX_PASS))
 
-    def start(self, servers: ServerThread) -> None:
+    def seed(self) -> None:
         seed(self.state)
-        self.url = servers.add(drop_on_fault(create_app(self.state)))
+
+    def app(self) -> Litestar:
+        return create_app(self.state)
 
     def program_yaml(self, *, circuit_open_seconds: float) -> str:
         return program_yaml(
@@ -350,9 +349,6 @@ class IRTSimulator:
             "card 6001000000000001 (PIN 1234, 500 points); 6001000000000002 is issued but "
             "not enrolled: enroll it; 6001000000000003 is cancelled"
         ]
-
-    def stop(self) -> None:
-        pass
 
 
 def simulator() -> IRTSimulator:

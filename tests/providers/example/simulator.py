@@ -9,9 +9,8 @@ from typing import Any
 from litestar import Litestar, Request, Response, get, post
 from litestar.params import FromPath
 
-from gateway.sandbox.common import FaultPlan, bearer_ok, drop_on_fault, json_body
-from gateway.sandbox.runner import ServerThread
-from gateway.sandbox.simulator import PLACEHOLDER_URL, program_yaml
+from gateway.sandbox.common import FaultPlan, bearer_ok, json_body
+from gateway.sandbox.simulator import Served, program_yaml
 
 SANDBOX_TOKEN = "example-demo-token"
 
@@ -65,17 +64,18 @@ def create_app(state: ExampleState) -> Litestar:
     return Litestar([account, stamp], openapi_config=None)
 
 
-class ExampleSimulator:
+class ExampleSimulator(Served):
     provider = "example"
     program_id = "example-stamps"
 
     def __init__(self) -> None:
-        self.state = ExampleState(SANDBOX_TOKEN)
-        self.url = PLACEHOLDER_URL
+        super().__init__(ExampleState(SANDBOX_TOKEN))
 
-    def start(self, servers: ServerThread) -> None:
+    def seed(self) -> None:
         self.state.stamps["DEMO1"] = 7
-        self.url = servers.add(drop_on_fault(create_app(self.state)))
+
+    def app(self) -> Litestar:
+        return create_app(self.state)
 
     def program_yaml(self, *, circuit_open_seconds: float) -> str:
         return program_yaml(
@@ -94,9 +94,6 @@ class ExampleSimulator:
 
     def try_lines(self) -> list[str]:
         return ["account DEMO1 (7 stamps)"]
-
-    def stop(self) -> None:
-        pass
 
 
 def simulator() -> ExampleSimulator:
