@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from gateway.domain.errors import (
     FieldError,
     GatewayError,
@@ -131,63 +133,98 @@ def _field_of(code: str, text: str) -> str:
 LOOKUP_NOT_FOUND = frozenset({"64", "65", "66", "67", "68", "70", "71"})
 
 
-def lookup_error(status: str, text: str) -> GatewayError:
-    code, up = _norm(status), _detail(status, text)
-    if code in LOOKUP_NOT_FOUND or (code == "99" and _text(text, "no matching", "invalid member")):
-        return MemberNotFound("ShopYourWay has no such member.", upstream=up)
-    if code == "90":
-        return UpstreamUnavailable("ShopYourWay's member database failed.", upstream=up)
-    return UpstreamRejected("ShopYourWay rejected the lookup.", upstream=up)
+class Rule(NamedTuple):
+    """Status codes (leading zeros dropped) -> the contract error, when the text has one of
+    ``words`` (any text when empty). A table's first matching rule wins."""
+
+    codes: frozenset[str]
+    error: type[GatewayError]
+    detail: str
+    words: tuple[str, ...] = ()
 
 
-def balance_error(status: str, text: str) -> GatewayError:
-    code, up = _norm(status), _detail(status, text)
-    if code == "44" or (code == "99" and _text(text, "member number")):
-        return MemberNotFound("ShopYourWay has no such member.", upstream=up)
-    if code == "4":
-        return UpstreamUnavailable("ShopYourWay asked to retry (database error).", upstream=up)
-    return UpstreamRejected("ShopYourWay rejected the balance request.", upstream=up)
+class Table(NamedTuple):
+    rules: tuple[Rule, ...]
+    #: the detail of the ``UpstreamRejected`` for a code no rule names
+    otherwise: str
+
+    def map(self, status: str, text: str) -> GatewayError:
+        code, up = _norm(status), _detail(status, text)
+        for rule in self.rules:
+            if code in rule.codes and (not rule.words or _text(text, *rule.words)):
+                return rule.error(rule.detail, upstream=up)
+        return UpstreamRejected(self.otherwise, upstream=up)
 
 
-def bonus_error(status: str, text: str) -> GatewayError:
-    """PostExternalBonus's status codes."""
-    code, up = _norm(status), _detail(status, text)
-    if code == "44":
-        if _text(text, "not active"):
-            return MemberInactive("The member is not active at ShopYourWay.", upstream=up)
-        return MemberNotFound("ShopYourWay has no such member.", upstream=up)
-    if code == "45":
-        return MemberInactive("The member may not earn points.", upstream=up)
-    return UpstreamRejected("ShopYourWay did not award the points.", upstream=up)
+def _codes(*codes: str) -> frozenset[str]:
+    return frozenset(codes)
 
 
-def redemption_error(status: str, text: str) -> GatewayError:
-    """ProcessRedemption's status codes (two digits in the document: 00, 01, 30 ...)."""
-    code, up = _norm(status), _detail(status, text)
-    if code == "1":
-        return InsufficientPoints("The member does not have enough points.", upstream=up)
-    if code in ("3", "30"):
-        return MemberNotFound("ShopYourWay has no such member.", upstream=up)
-    if code in ("31", "32", "33", "35"):
-        return MemberInactive("The member's status does not allow redemptions.", upstream=up)
-    if code == "90":
-        return UpstreamUnavailable("ShopYourWay's database failed.", upstream=up)
-    return UpstreamRejected("ShopYourWay rejected the redemption.", upstream=up)
+_NO_MEMBER = "ShopYourWay has no such member."
 
+LOOKUP = Table(
+    (
+        Rule(LOOKUP_NOT_FOUND, MemberNotFound, _NO_MEMBER),
+        Rule(_codes("99"), MemberNotFound, _NO_MEMBER, ("no matching", "invalid member")),
+        Rule(_codes("90"), UpstreamUnavailable, "ShopYourWay's member database failed."),
+    ),
+    "ShopYourWay rejected the lookup.",
+)
+BALANCE = Table(
+    (
+        Rule(_codes("44"), MemberNotFound, _NO_MEMBER),
+        Rule(_codes("99"), MemberNotFound, _NO_MEMBER, ("member number",)),
+        Rule(_codes("4"), UpstreamUnavailable, "ShopYourWay asked to retry (database error)."),
+    ),
+    "ShopYourWay rejected the balance request.",
+)
+#: PostExternalBonus
+BONUS = Table(
+    (
+        Rule(
+            _codes("44"),
+            MemberInactive,
+            "The member is not active at ShopYourWay.",
+            ("not active",),
+        ),
+        Rule(_codes("44"), MemberNotFound, _NO_MEMBER),
+        Rule(_codes("45"), MemberInactive, "The member may not earn points."),
+    ),
+    "ShopYourWay did not award the points.",
+)
+#: ProcessRedemption (two digits in the document: 00, 01, 30 ...)
+REDEMPTION = Table(
+    (
+        Rule(_codes("1"), InsufficientPoints, "The member does not have enough points."),
+        Rule(_codes("3", "30"), MemberNotFound, _NO_MEMBER),
+        Rule(
+            _codes("31", "32", "33", "35"),
+            MemberInactive,
+            "The member's status does not allow redemptions.",
+        ),
+        Rule(_codes("90"), UpstreamUnavailable, "ShopYourWay's database failed."),
+    ),
+    "ShopYourWay rejected the redemption.",
+)
+ACTIVITY = Table(
+    (
+        Rule(_codes("30"), MemberNotFound, _NO_MEMBER),
+        Rule(_codes("99"), MemberNotFound, _NO_MEMBER, ("member number",)),
+        Rule(_codes("81"), UpstreamUnavailable, "ShopYourWay failed to read the activity."),
+    ),
+    "ShopYourWay rejected the activity request.",
+)
+OFFERS = Table(
+    (
+        Rule(_codes("30"), MemberNotFound, _NO_MEMBER),
+        Rule(_codes("81"), UpstreamUnavailable, "ShopYourWay failed to read the offers."),
+    ),
+    "ShopYourWay rejected the offers request.",
+)
 
-def activity_error(status: str, text: str) -> GatewayError:
-    code, up = _norm(status), _detail(status, text)
-    if code == "30" or (code == "99" and _text(text, "member number")):
-        return MemberNotFound("ShopYourWay has no such member.", upstream=up)
-    if code == "81":
-        return UpstreamUnavailable("ShopYourWay failed to read the activity.", upstream=up)
-    return UpstreamRejected("ShopYourWay rejected the activity request.", upstream=up)
-
-
-def offers_error(status: str, text: str) -> GatewayError:
-    code, up = _norm(status), _detail(status, text)
-    if code == "30":
-        return MemberNotFound("ShopYourWay has no such member.", upstream=up)
-    if code == "81":
-        return UpstreamUnavailable("ShopYourWay failed to read the offers.", upstream=up)
-    return UpstreamRejected("ShopYourWay rejected the offers request.", upstream=up)
+lookup_error = LOOKUP.map
+balance_error = BALANCE.map
+bonus_error = BONUS.map
+redemption_error = REDEMPTION.map
+activity_error = ACTIVITY.map
+offers_error = OFFERS.map
