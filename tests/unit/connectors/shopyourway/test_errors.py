@@ -388,3 +388,20 @@ def test_auth_failure(code):
     assert type(error) is UpstreamUnavailable
     assert error.upstream == UpstreamDetail(provider=PROVIDER, status=401, code=code)
     assert error.outcome == "not_sent"
+
+
+# --- the tables themselves ---------------------------------------------------------------
+
+
+def test_a_table_takes_its_first_matching_rule_and_rejects_the_rest() -> None:
+    from gateway.connectors.shopyourway import errors
+    from gateway.domain.errors import MemberInactive, MemberNotFound, UpstreamRejected
+
+    # 44 with "not active" is the inactive rule, listed before the plain 44
+    assert isinstance(errors.BONUS.map("44", "Member not active"), MemberInactive)
+    assert isinstance(errors.BONUS.map("044", "Invalid member"), MemberNotFound)
+    unknown = errors.BONUS.map("77", "something new")
+    assert isinstance(unknown, UpstreamRejected)
+    assert unknown.detail == errors.BONUS.otherwise
+    assert unknown.upstream is not None
+    assert (unknown.upstream.code, unknown.upstream.message) == ("77", "something new")
