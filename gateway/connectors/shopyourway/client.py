@@ -16,7 +16,7 @@ import structlog
 from gateway.connectors.base import Connector
 from gateway.connectors.common import decode_json, utcnow
 from gateway.connectors.http import UpstreamClient
-from gateway.connectors.shopyourway import errors, locate, oauth, transform
+from gateway.connectors.shopyourway import errors, locate, oauth, transform, wire
 from gateway.connectors.shopyourway.config import ShopYourWayAuth, ShopYourWayOptions
 from gateway.connectors.shopyourway.errors import PROVIDER
 from gateway.connectors.transport import Transport
@@ -39,6 +39,7 @@ from gateway.settings import ProgramSettings
 
 _log = structlog.get_logger("gateway.shopyourway")
 _JSON = {"Content-Type": "application/json", "Accept": "application/json"}
+_encoder = msgspec.json.Encoder()
 _REDEMPTION_NOTE_SECONDS = 90 * 86_400
 
 
@@ -187,7 +188,7 @@ class ShopYourWayConnector(Connector):
         return token
 
     async def _post(
-        self, path: str, body: dict[str, Any], *, operation: str, write: bool = False
+        self, path: str, body: wire.Request, *, operation: str, write: bool = False
     ) -> Any:
         """POST with the current token; a refused token is dropped, refreshed, retried once."""
         token = await self.tokens.get()
@@ -197,7 +198,7 @@ class ShopYourWayConnector(Connector):
                 path,
                 operation=operation,
                 write=write,
-                json=body,
+                content=_encoder.encode(body),
                 headers={**_JSON, "client_id": self._client_id, "access_token": token.value},
             )
             data = decode_json(response)
@@ -265,12 +266,12 @@ class ShopYourWayConnector(Connector):
 
     # -- members ---------------------------------------------------------------------------
     async def _lookup(self, search_type: str, field: str, value: str) -> list[Member]:
-        body = {
-            "RequestorID": self.options.requestor_id,
-            "MessageVersion": self.options.message_versions.member_lookup,
-            "SearchType": search_type,
-            field: value,
-        }
+        body = wire.MemberLookup(
+            requestor_id=self.options.requestor_id,
+            message_version=self.options.message_versions.member_lookup,
+            search_type=search_type,
+            **{field: value},
+        )
         data = await self._post("/profile/GetMemberLookup", body, operation="lookup")
         try:
             self._require_ok(data, errors.lookup_error)
@@ -281,14 +282,14 @@ class ShopYourWayConnector(Connector):
 
     async def lookup(self, key: str, value: str) -> list[Member]:
         if key == "email":
-            return await self._lookup("02", "EmailAddress", value)
+            return await self._lookup("02", "email_address", value)
         if key == "phone":
             digits = "".join(ch for ch in value if ch.isdigit())
-            return await self._lookup("04", "PhoneNumber", digits)
-        return await self._lookup("05", "MemberNumber", value)
+            return await self._lookup("04", "phone_number", digits)
+        return await self._lookup("05", "member_number", value)
 
     async def get_member(self, member_id: str, *, pin: str | None = None) -> Member:
-        found = await self._lookup("05", "MemberNumber", member_id)
+        found = await self._lookup("05", "member_number", member_id)
         if not found:
             raise MemberNotFound("ShopYourWay has no such member.")
         return found[0]
@@ -299,17 +300,7 @@ class ShopYourWayConnector(Connector):
         problems = _enroll_errors(request, pin)
         if problems:
             raise InvalidRequest("ShopYourWay needs other member details.", errors=problems)
-        options = self.options
-        settings = {
-            "ClubMembershipCreatedBy": options.created_by,
-            "ClubDNPStatus": options.club_dnp_status,
-            "CardDesignType": options.card_design_type,
-            "StoreNumber": options.store_number,
-            "Terminal": options.terminal,
-            "RequestorID": options.requestor_id,
-            "MessageVersion": options.message_versions.create_member,
-        }
-        body = transform.create_member_body(request, settings, self._now(), pin)
+        body = transform.create_member_body(request, self.options, self._now(), pin)
         data = await self._post("/profile/CreateMember", body, operation="enroll", write=True)
         self._require_ok(data, errors.create_member_error, write=True)
         members = transform.members_of(transform.reply_of(data))
@@ -325,23 +316,20 @@ class ShopYourWayConnector(Connector):
     async def find_enrollment(self, request: EnrollRequest) -> Member | None:
         if not request.email:
             return None
-        found = await self._lookup("02", "EmailAddress", request.email)
+        found = await self._lookup("02", "email_address", request.email)
         return found[0] if found else None
 
     # -- points ----------------------------------------------------------------------------
     async def balance(self, member_id: str, *, pin: str | None = None) -> Balance:
         now = self._now()
-        body = {
-            "channels": "",
-            "pointType": "",
-            "currentDate": now.strftime("%Y-%m-%d"),
-            "currentTime": now.strftime("%H:%M:%S"),
-            "requestorID": self.options.requestor_id,
-            "storeNumber": self.options.store_number,
-            "memberNumber": member_id,
-            "memberIdentifier": "",
-            "messageVersion": self.options.message_versions.reward_balance,
-        }
+        body = wire.RewardBalance(
+            current_date=now.strftime("%Y-%m-%d"),
+            current_time=now.strftime("%H:%M:%S"),
+            requestor_id=self.options.requestor_id,
+            store_number=self.options.store_number,
+            member_number=member_id,
+            message_version=self.options.message_versions.reward_balance,
+        )
         data = await self._post("/profile/GetRewardBalance", body, operation="balance")
         self._require_ok(data, errors.balance_error)
         balance = transform.to_balance(self.program, member_id, data, now)
@@ -352,18 +340,18 @@ class ShopYourWayConnector(Connector):
         now = self._now()
         number = transform.transaction_number(command.idempotency_token)
         options = self.options
-        body = {
-            "OfferId": options.offer_id,
-            "PointsToAdd": str(command.points),
-            "RequestorID": options.requestor_id,
-            "StoreNumber": options.store_number,
-            "MemberNumber": member_id,
-            "TransactionTs": now.strftime("%Y-%m-%dT%H:%M:%S"),
-            "MessageVersion": options.message_versions.external_bonus,
-            "RegisterNumber": options.terminal,
-            "FileIdentifier": options.file_identifier or options.requestor_id,
-            "TransactionNumber": number,
-        }
+        body = wire.ExternalBonus(
+            offer_id=options.offer_id,
+            points_to_add=str(command.points),
+            requestor_id=options.requestor_id,
+            store_number=options.store_number,
+            member_number=member_id,
+            transaction_ts=now.strftime("%Y-%m-%dT%H:%M:%S"),
+            message_version=options.message_versions.external_bonus,
+            register_number=options.terminal,
+            file_identifier=options.file_identifier or options.requestor_id,
+            transaction_number=number,
+        )
         data = await self._post(
             "/transaction/PostExternalBonus", body, operation="earn", write=True
         )
@@ -475,24 +463,26 @@ class ShopYourWayConnector(Connector):
         number: str,
         order_id: str,
         now: dt.datetime,
-    ) -> dict[str, Any]:
+        authorization_code: str | msgspec.UnsetType = msgspec.UNSET,
+    ) -> wire.ProcessRedemption:
         options = self.options
-        return {
-            "MessageVersion": options.message_versions.process_redemption,
-            "Function": function,
-            "RequestorID": options.requestor_id,
-            "MemberNumber": member_id,
-            "PickUpStoreNumber": options.store_number,
-            "OrderStoreNumber": options.store_number,
-            "RegisterNumber": options.terminal,
-            "TransactionDate": now.strftime("%Y-%m-%d"),
-            "TransactionTime": now.strftime("%H:%M:%S"),
-            "AssociateID": options.associate_id,
-            "RedemptionPoints": str(points),
-            "TransactionNumber": number,
-            "OrderId": order_id[:40],
-            "ApplyFunction": options.apply_function,
-        }
+        return wire.ProcessRedemption(
+            message_version=options.message_versions.process_redemption,
+            function=function,
+            requestor_id=options.requestor_id,
+            member_number=member_id,
+            pick_up_store_number=options.store_number,
+            order_store_number=options.store_number,
+            register_number=options.terminal,
+            transaction_date=now.strftime("%Y-%m-%d"),
+            transaction_time=now.strftime("%H:%M:%S"),
+            associate_id=options.associate_id,
+            redemption_points=str(points),
+            transaction_number=number,
+            order_id=order_id[:40],
+            apply_function=options.apply_function,
+            authorization_code=authorization_code,
+        )
 
     async def redeem(self, member_id: str, command: RedeemCommand) -> Redemption:
         now = self._now()
@@ -539,10 +529,9 @@ class ShopYourWayConnector(Connector):
             if note:
                 points = int(msgspec.json.decode(note).get("points", 0))
         number = transform.transaction_number(idempotency_token)
-        body = {
-            **self._redemption_body(member_id, "V", points, number, redemption_id, now),
-            "AuthorizationCode": redemption_id,
-        }
+        body = self._redemption_body(
+            member_id, "V", points, number, redemption_id, now, authorization_code=redemption_id
+        )
         data = await self._post(
             "/transaction/ProcessRedemption", body, operation="void", write=True
         )
@@ -564,14 +553,13 @@ class ShopYourWayConnector(Connector):
 
     # -- activity and offers ---------------------------------------------------------------
     async def _activity_window(self, member_id: str, start: dt.datetime, end: dt.datetime) -> Any:
-        body = {
-            "MemberNumber": member_id,
-            "StartDTTM": start.strftime("%Y-%m-%dT%H:%M:%S"),
-            "EndDTTM": end.strftime("%Y-%m-%dT%H:%M:%S"),
-            "MessageVersion": self.options.message_versions.activity_detail,
-            "BenefitOnly": "N",
-            "RequestorID": self.options.requestor_id,
-        }
+        body = wire.ActivityDetail(
+            member_number=member_id,
+            start_dttm=start.strftime("%Y-%m-%dT%H:%M:%S"),
+            end_dttm=end.strftime("%Y-%m-%dT%H:%M:%S"),
+            message_version=self.options.message_versions.activity_detail,
+            requestor_id=self.options.requestor_id,
+        )
         data = await self._post("/transaction/GetMemberActivityDetail", body, operation="activity")
         self._require_ok(data, errors.activity_error)
         return data
@@ -585,19 +573,13 @@ class ShopYourWayConnector(Connector):
 
     async def offers(self, member_id: str) -> list[Offer]:
         now = self._now()
-        body = {
-            "MessageVersion": self.options.message_versions.applicable_offers,
-            "MemberNumber": member_id,
-            "RequestorID": self.options.requestor_id,
-            "OrderStoreNumber": self.options.store_number,
-            "TenderStoreNumber": "0",
-            "PickUpStoreNumber": "0",
-            "CurrentDTTM": now.strftime("%Y-%m-%d %H:%M:%S"),
-            "RequestOfferType": "",
-            "BenefitOnly": "N",
-            "MaxBenefits": "50",
-            "TimeZone": "GMT+0:00",  # our times are UTC; Telluride assumes CST/CDT otherwise
-        }
+        body = wire.ApplicableOffers(
+            message_version=self.options.message_versions.applicable_offers,
+            member_number=member_id,
+            requestor_id=self.options.requestor_id,
+            order_store_number=self.options.store_number,
+            current_dttm=now.strftime("%Y-%m-%d %H:%M:%S"),
+        )
         data = await self._post("/transaction/GetApplicableOffers", body, operation="offers")
         self._require_ok(data, errors.offers_error)
         return transform.to_offers(data)

@@ -11,6 +11,10 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from msgspec import UNSET
+
+from gateway.connectors.shopyourway import wire
+from gateway.connectors.shopyourway.config import ShopYourWayOptions
 from gateway.domain.commands import EnrollRequest
 from gateway.domain.models import (
     ActivityEntry,
@@ -172,42 +176,34 @@ def to_member(program_id: str, member: Any) -> Member:
 
 
 def create_member_body(
-    request: EnrollRequest, settings: dict[str, str], now: dt.datetime, pin: str | None
-) -> dict[str, Any]:
+    request: EnrollRequest, options: ShopYourWayOptions, now: dt.datetime, pin: str | None
+) -> wire.CreateMember:
     """CreateMember's request: the caller's fields plus the program's configured values."""
     address = request.address
-    body: dict[str, Any] = {
-        "MemberNumber": "",
-        "EmailAddress": request.email or "",
-        "FirstName": request.first_name or "",
-        "LastName": request.last_name or "",
-        "Address1": (address.line1 if address else None) or "",
-        "Address2": (address.line2 if address else None) or "",
-        "City": (address.city if address else None) or "",
-        "State": (address.region if address else None) or "",
-        "ZipCode": (address.postal_code if address else None) or "",
-        "CountryCode": ((address.country if address else None) or "").upper(),
-        "DOB": request.birth_date.isoformat() if request.birth_date else "",
-        "CurrentDate": now.strftime("%Y-%m-%d"),
-        "CurrentTime": now.strftime("%H:%M:%S"),
-        **settings,
-    }
-    if pin:
-        body["PinNumber"] = pin
-    if request.phone:
-        digits = "".join(ch for ch in request.phone if ch.isdigit())[-10:]
-        body["PhoneNumbers"] = {
-            "Phone": [
-                {
-                    "PhoneNumber": digits,
-                    "PhoneType": "M",
-                    "PreferredPhoneType": "Y",
-                    "CarrierCode": "",
-                    "PhoneValidated": "",
-                }
-            ]
-        }
-    return body
+    phone = "".join(ch for ch in request.phone if ch.isdigit())[-10:] if request.phone else ""
+    return wire.CreateMember(
+        email_address=request.email or "",
+        first_name=request.first_name or "",
+        last_name=request.last_name or "",
+        address1=(address.line1 if address else None) or "",
+        address2=(address.line2 if address else None) or "",
+        city=(address.city if address else None) or "",
+        state=(address.region if address else None) or "",
+        zip_code=(address.postal_code if address else None) or "",
+        country_code=((address.country if address else None) or "").upper(),
+        dob=request.birth_date.isoformat() if request.birth_date else "",
+        current_date=now.strftime("%Y-%m-%d"),
+        current_time=now.strftime("%H:%M:%S"),
+        club_membership_created_by=options.created_by,
+        club_dnp_status=options.club_dnp_status,
+        card_design_type=options.card_design_type,
+        store_number=options.store_number,
+        terminal=options.terminal,
+        requestor_id=options.requestor_id,
+        message_version=options.message_versions.create_member,
+        pin_number=pin or UNSET,
+        phone_numbers=wire.PhoneNumbers([wire.Phone(phone_number=phone)]) if phone else UNSET,
+    )
 
 
 def _money(amount: Decimal, currency: str = "USD") -> Money:
