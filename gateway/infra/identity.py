@@ -127,14 +127,32 @@ class MemberTokens:
             try:
                 decoded = jwt.decode(token, keys, algorithms=self.settings.algorithms)
             except JoseError as exc:
-                if refresh or exc.error not in ("invalid_key_id", "missing_key"):
-                    raise _invalid(exc.error) from None
-                continue
+                if exc.error in ("invalid_key_id", "missing_key"):
+                    # a static PEM key has no kid, and an IdP's token names one: such keys
+                    # are tried one by one when the token's kid is not in the set
+                    claims = self._by_unnamed_key(token)
+                    if claims is not None:
+                        return claims
+                    if not refresh:
+                        continue
+                raise _invalid(exc.error) from None
             except ValueError:
                 raise _invalid("malformed") from None
-            claims: dict[str, Any] = dict(decoded.claims)
-            return claims
+            found: dict[str, Any] = dict(decoded.claims)
+            return found
         raise _invalid("unknown_key")  # pragma: no cover
+
+    def _by_unnamed_key(self, token: str) -> dict[str, Any] | None:
+        for jwk in self._static:
+            if "kid" in jwk:
+                continue
+            key = (RSAKey if jwk.get("kty") == "RSA" else ECKey).import_key(jwk)
+            try:
+                decoded = jwt.decode(token, key, algorithms=self.settings.algorithms)
+            except (JoseError, ValueError):
+                continue
+            return dict(decoded.claims)
+        return None
 
     def _caller(self, claims: dict[str, Any]) -> MemberCaller:
         subject = claims.get("sub")
