@@ -1,13 +1,17 @@
-# syntax=docker/dockerfile:1
-#
 # Loyalty Gateway container image.
 #
-#   docker build -t loyalty-gateway:0.1.0 .
-#   docker run --rm -p 8080:8080 --read-only --tmpfs /tmp \
+# No "# syntax=" line: that would make BuildKit pull a frontend image from Docker Hub, which
+# fails offline and behind a registry mirror; the builder's own Dockerfile frontend is used.
+#
+#   DOCKER_BUILDKIT=1 docker build -t loyalty-gateway:0.1.0 .   # (docker buildx build, Docker 23+)
+#   docker run --rm -p 8080:8080 --read-only --tmpfs /tmp --stop-timeout 30 \
 #     -v "$PWD/config.yaml:/etc/loyalty-gateway/config.yaml:ro" --env-file gateway.env \
 #     loyalty-gateway:0.1.0
 #
-# Details: docs/deployment.md.
+# With -p, the configuration must say `server.host: 0.0.0.0` (the default 127.0.0.1 answers
+# the container's own health check but nothing from outside). --stop-timeout 30: Docker's
+# default 10 s before SIGKILL is shorter than the gateway's drain (20 s).
+# Details: docs/deployment.md; ops/verify-image.sh builds and smoke-tests the image in CI.
 #
 # Server choice
 # -------------
@@ -16,7 +20,7 @@
 #  - uvicorn's `--workers` supervisor (the parent process) health-checks its workers and
 #    starts a new one when a worker dies, so one crashed worker does not take the pod down.
 #  - On SIGTERM the parent stops accepting connections and tells every worker to finish its
-#    in-flight requests, waiting up to 20 s (timeout_graceful_shutdown in gateway/cli.py)
+#    in-flight requests, waiting up to 20 s (GRACEFUL_SECONDS in gateway/serving.py)
 #    before it exits. The ENTRYPOINT is in exec form, so `gateway` is PID 1 and receives the
 #    signal itself (no shell in between that would swallow it); Kubernetes'
 #    terminationGracePeriodSeconds must stay above those 20 s (the chart uses 35 s).

@@ -8,7 +8,6 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -97,60 +96,6 @@ def _start_embedded(settings: Settings) -> EmbeddedRedis:
         sys.exit(f"gateway: cannot start the embedded Redis: {exc}")
 
 
-def cmd_demo(args: argparse.Namespace) -> None:
-    from gateway.app import create_app
-    from gateway.connectors import registry
-    from gateway.http_limits import uvicorn_options
-    from gateway.sandbox.world import DEMO_API_KEY, World
-
-    world = World().start()
-    world.log_level = "info" if args.verbose else "warning"
-    settings = parse_settings(world.config_yaml(port=args.port))
-    url = world.servers.add(
-        create_app(settings), port=args.port, host=args.host, **uvicorn_options(settings.server)
-    )
-    base = url.replace("0.0.0.0", "127.0.0.1")  # noqa: S104 - only rewriting for display
-    auth = f"Authorization: Bearer {DEMO_API_KEY}"
-    providers = ", ".join(
-        f"{registry.PROVIDERS[name].title} {simulator.url}"
-        for name, simulator in world.simulators.items()
-    )
-    members = "".join(
-        f"  {simulator.program_id}: {line}\n"
-        for simulator in world.simulators.values()
-        for line in simulator.try_lines()
-    )
-    print(
-        f"""
-Loyalty Gateway demo is running at {base}  (docs: {base}/docs)
-Simulated providers: {providers};
-an embedded Redis that keeps nothing (the simulators start afresh each time too;
-`gateway serve` keeps its data).
-Member tokens for the demo come from the sandbox identity provider at {world.idp_url}.
-
-Demo API key: {DEMO_API_KEY}
-
-Demo members:
-{members}
-Try:
-  curl -s {base}/v1/programs -H '{auth}'
-  curl -s {base}/v1/programs/cafe-rewards/members/2059378440/balance -H '{auth}'
-  curl -s -X POST {base}/v1/programs/cafe-rewards/members/2059378440/earn \\
-       -H '{auth}' -H 'Idempotency-Key: demo-1' -H 'Content-Type: application/json' \\
-       -d '{{"points": 50, "reason": "Welcome bonus"}}'
-
-Press Ctrl+C to stop.""",
-        flush=True,
-    )
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        world.stop()
-
-
 def export_openapi() -> dict[str, object]:
     from gateway.app import create_litestar
     from gateway.sandbox.world import World
@@ -175,6 +120,12 @@ def cmd_check_config(args: argparse.Namespace) -> None:
     print(f"{path}: ok ({len(settings.programs)} programs, {len(settings.clients)} clients)")
 
 
+def _demo(args: argparse.Namespace) -> None:
+    from gateway import cli_demo
+
+    cli_demo.cmd_demo(args)
+
+
 def cmd_writes(args: argparse.Namespace) -> None:
     from gateway import cli_writes
 
@@ -195,7 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8080)
     demo.add_argument("--verbose", action="store_true", help="log every request")
-    demo.set_defaults(func=cmd_demo)
+    demo.set_defaults(func=_demo)
     openapi = sub.add_parser("openapi", help="export the OpenAPI document")
     openapi.add_argument("--output", default="openapi/openapi.json")
     openapi.set_defaults(func=cmd_openapi)

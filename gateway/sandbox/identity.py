@@ -1,4 +1,10 @@
-"""A test identity provider: serves a JWKS and mints end-user tokens (sandbox only)."""
+"""A test identity provider: serves a JWKS and mints end-user tokens (sandbox only).
+
+``POST /token`` hands a member token to anyone who asks (it is the sandbox's: there is no
+sign-in): a JSON or form body with ``program`` and ``member_id`` (or ``memberships``, a list
+of ``"program:member_id"``) and an optional ``scope``; the answer is an OAuth-style
+``{"access_token", "token_type": "Bearer", "expires_in"}``. The gateway of the demo accepts
+``members:read`` and ``points:redeem`` from it (``identity.allowed_scopes``)."""
 
 from __future__ import annotations
 
@@ -7,7 +13,9 @@ from typing import Any
 
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
-from litestar import Litestar, get
+from litestar import Litestar, Request, Response, get, post
+
+from gateway.settings import SLUG
 
 ISSUER = "https://idp.sandbox.local/"
 AUDIENCE = "loyalty-gateway"
@@ -56,4 +64,39 @@ def create_app(provider: IdentityProvider) -> Litestar:
         provider.jwks_requests += 1
         return provider.jwks()
 
-    return Litestar([jwks], openapi_config=None)
+    @post("/token", status_code=200)
+    async def token(request: Request[Any, Any, Any]) -> Response[Any]:
+        body: Any
+        if request.headers.get("content-type", "").startswith("application/json"):
+            try:
+                body = await request.json()
+            except ValueError:
+                body = None
+        else:
+            body = dict(await request.form())
+        if not isinstance(body, dict):
+            return _refused("a JSON object or a form with program and member_id")
+        wanted = body.get("memberships") or [f"{body.get('program')}:{body.get('member_id')}"]
+        if not isinstance(wanted, list) or not all(_membership(m) for m in wanted):
+            return _refused("program (a program id) and member_id, or memberships")
+        scope = body.get("scope") or "members:read"
+        if not isinstance(scope, str):
+            return _refused("scope: a space-separated string")
+        lifetime = 3600
+        minted = provider.mint(wanted, scope=scope, subject="demo-" + wanted[0], lifetime=lifetime)
+        return Response({"access_token": minted, "token_type": "Bearer", "expires_in": lifetime})
+
+    return Litestar([jwks, token], openapi_config=None)
+
+
+def _membership(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    program, _, member = value.partition(":")
+    return bool(SLUG.fullmatch(program)) and bool(member) and member != "None"
+
+
+def _refused(why: str) -> Response[Any]:
+    return Response(
+        {"error": "invalid_request", "error_description": f"give {why}"}, status_code=400
+    )

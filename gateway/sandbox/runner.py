@@ -22,6 +22,9 @@ class ServerThread:
             target=self._loop.run_forever, daemon=True, name="sandbox-servers"
         )
         self._servers: list[uvicorn.Server] = []
+        #: each server's serve(): done once its lifespan has shut down (the gateway's
+        #: embedded Redis stopped), which stop() waits for
+        self._tasks: list[asyncio.Task[None]] = []
         self._thread.start()
 
     def add(
@@ -52,7 +55,7 @@ class ServerThread:
         return f"http://{host}:{bound}"
 
     async def _start(self, server: uvicorn.Server) -> int:
-        self._loop.create_task(server.serve())
+        self._tasks.append(self._loop.create_task(server.serve()))
         while not server.started:
             if server.should_exit:
                 raise RuntimeError("server failed to start")
@@ -64,16 +67,10 @@ class ServerThread:
         async def shutdown() -> None:
             for server in self._servers:
                 server.should_exit = True
-            for _ in range(300):
-                if all(not s.started or s.force_exit or _finished(s) for s in self._servers):
-                    break
-                await asyncio.sleep(0.01)
+            if self._tasks:
+                await asyncio.wait(self._tasks, timeout=8)
 
         if self._loop.is_running():
             asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(timeout=10)
             self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
-
-
-def _finished(server: uvicorn.Server) -> bool:
-    return all(not s.is_serving() for s in server.servers)

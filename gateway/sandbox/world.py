@@ -34,6 +34,8 @@ class World:
         self.idp = identity.IdentityProvider()
         # a placeholder until start(): the config renders (e.g. for the OpenAPI export) before
         self.idp_url = PLACEHOLDER_URL
+        #: the port the identity provider listens on (0: any free one)
+        self.idp_port = 0
         #: logging of every gateway configured from this world (tests send it to a file)
         self.log_level = "warning"
         self.log_output = "stdout"
@@ -41,7 +43,7 @@ class World:
     def start(self) -> World:
         for simulator in self.simulators.values():
             simulator.start(self.servers)
-        self.idp_url = self.servers.add(identity.create_app(self.idp))
+        self.idp_url = self.servers.add(identity.create_app(self.idp), port=self.idp_port)
         return self
 
     def config_yaml(

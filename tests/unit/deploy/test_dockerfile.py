@@ -207,3 +207,19 @@ def test_dockerignore_keeps_the_context_small() -> None:
     ]
     assert lines[0] == "*", "exclude everything, then re-include what the build copies"
     assert {"!pyproject.toml", "!uv.lock", "!README.md", "!gateway/"} <= set(lines)
+
+
+def test_no_frontend_image_is_pulled_and_the_header_is_true() -> None:
+    """A ``# syntax=`` line makes BuildKit pull a frontend from Docker Hub (fails offline);
+    the header's run example must survive a drain and be reachable with ``-p``."""
+    from gateway import serving
+
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    assert not any(line.lower().startswith("# syntax=") for line in text.splitlines())
+    assert "--stop-timeout 30" in text
+    assert "server.host: 0.0.0.0" in text
+    assert (
+        f"waiting up to {serving.GRACEFUL_SECONDS} s (GRACEFUL_SECONDS in gateway/serving.py)"
+        in (" ".join(text.replace("#", " ").split()))
+    )
+    assert serving.GRACEFUL_SECONDS < 30  # the documented --stop-timeout outlasts the drain
