@@ -32,7 +32,10 @@ def _load(path: str) -> Settings:
     try:
         settings = load_settings(path)
     except ConfigError as exc:
-        sys.exit(f"gateway: configuration error in {path}: {exc}")
+        if len(exc.problems) == 1:
+            sys.exit(f"gateway: configuration error in {path}: {exc}")
+        listed = "".join(f"\n  {problem}" for problem in exc.problems)
+        sys.exit(f"gateway: {len(exc.problems)} configuration errors in {path}:{listed}")
     inline = inline_secrets(Path(path).read_text(encoding="utf-8"))
     if inline:
         print(
@@ -117,6 +120,14 @@ def cmd_openapi(args: argparse.Namespace) -> None:
 def cmd_check_config(args: argparse.Namespace) -> None:
     path = _config_path(args)
     settings = _load(path)
+    for missing, consequence in (
+        ("programs", "every /v1 call answers 404 program_not_found"),
+        ("clients", "no API key is accepted (only member tokens, with identity set)"),
+    ):
+        if not getattr(settings, missing):
+            print(
+                f"gateway: warning: {path} configures no {missing}: {consequence}", file=sys.stderr
+            )
     print(f"{path}: ok ({len(settings.programs)} programs, {len(settings.clients)} clients)")
 
 
@@ -133,25 +144,78 @@ def cmd_writes(args: argparse.Namespace) -> None:
     sys.exit(cli_writes.run(settings, args))
 
 
+_DESCRIPTION = """\
+Loyalty Gateway: one REST API in front of many loyalty-points providers.
+
+Start with `gateway demo` (simulated providers, an embedded Redis, a demo key printed);
+run for real with `gateway serve --config FILE` after `gateway check-config --config FILE`.
+Docs: README.md, docs/configuration.md, docs/operations.md."""
+
+_CONFIG_HELP = "the YAML configuration file (default: $GATEWAY_CONFIG)"
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("loyalty-gateway")
+    except PackageNotFoundError:  # pragma: no cover - run from a bare source tree
+        return "unknown"
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="gateway", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run the gateway with a configuration file")
-    serve.add_argument("--config", help="YAML file (default: $GATEWAY_CONFIG)")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
-    serve.add_argument("--workers", type=int)
+    parser = argparse.ArgumentParser(
+        prog="gateway",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = sub.add_parser(
+        "serve",
+        help="run the gateway with a configuration file",
+        description="Run the gateway: uvicorn workers, the limits of server.*, graceful drain "
+        "on SIGTERM. Flags override the file's server.host, server.port, server.workers.",
+    )
+    serve.add_argument("--config", help=_CONFIG_HELP)
+    serve.add_argument("--host", help="the address to listen on (default: server.host)")
+    serve.add_argument("--port", type=int, help="the port to listen on (default: server.port)")
+    serve.add_argument("--workers", type=int, help="worker processes (default: server.workers)")
     serve.set_defaults(func=cmd_serve)
-    demo = sub.add_parser("demo", help="simulated providers + embedded Redis + gateway")
-    demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=8080)
+    demo = sub.add_parser(
+        "demo",
+        help="simulated providers + embedded Redis + gateway, a demo key printed",
+        description="Every provider simulated, a sandbox identity provider (member tokens, "
+        "on PORT + 1), an embedded Redis that keeps nothing, and the gateway. Stops on "
+        "Ctrl+C or SIGTERM.",
+    )
+    demo.add_argument(
+        "--host", default="127.0.0.1", help="the gateway's address (default: %(default)s)"
+    )
+    demo.add_argument(
+        "--port", type=int, default=8080, help="the gateway's port (default: %(default)s)"
+    )
     demo.add_argument("--verbose", action="store_true", help="log every request")
     demo.set_defaults(func=_demo)
-    openapi = sub.add_parser("openapi", help="export the OpenAPI document")
-    openapi.add_argument("--output", default="openapi/openapi.json")
+    openapi = sub.add_parser(
+        "openapi",
+        help="export the OpenAPI document",
+        description="Write the OpenAPI document the gateway serves at /openapi.json.",
+    )
+    openapi.add_argument(
+        "--output",
+        default="openapi/openapi.json",
+        help="where to write it, - for stdout (default: %(default)s)",
+    )
     openapi.set_defaults(func=cmd_openapi)
-    check = sub.add_parser("check-config", help="validate a configuration file")
-    check.add_argument("--config")
+    check = sub.add_parser(
+        "check-config",
+        help="validate a configuration file",
+        description="Validate a configuration file as `serve` would, with the environment's "
+        "variables: every fault is listed with its key path; secrets written into the file "
+        "and a file with no program or no client are warned about. Contacts nothing.",
+    )
+    check.add_argument("--config", help=_CONFIG_HELP)
     check.set_defaults(func=cmd_check_config)
     from gateway import cli_writes
 

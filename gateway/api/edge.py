@@ -13,9 +13,9 @@ from typing import Any
 import structlog
 
 from gateway.api.problems import send_problem
-from gateway.domain.errors import FieldError, HeadersTooLarge, InvalidRequest
+from gateway.domain.errors import FieldError, HeadersTooLarge, InvalidRequest, NotFound
 from gateway.infra import context, metrics
-from gateway.infra.logging import info_enabled
+from gateway.infra.logging import debug_enabled, info_enabled
 
 AsgiScope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -27,6 +27,8 @@ FastPath = Callable[[Any, AsgiScope, Send], Awaitable[bool]]
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _log = structlog.get_logger("gateway.access")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+#: asked every few seconds by orchestrators and Prometheus: their access lines are debug
+_ROUTINE = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 class Edge:
@@ -92,7 +94,10 @@ class Edge:
                 await send_problem(send_with_id, _separator_error())
                 return
             fast = self.fast_path
-            if not (fast is not None and await fast(self.app, scope, send_with_id)):
+            if scope["path"].startswith("/docs"):
+                # litestar's docs router answers an unknown path below /docs in HTML
+                await self.app(scope, receive, _problem_for_html_404(send_with_id))
+            elif not (fast is not None and await fast(self.app, scope, send_with_id)):
                 await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
@@ -113,8 +118,9 @@ class Edge:
                 metrics.child(
                     metrics.UPSTREAM_LATENCY, call.provider, call.program, call.operation
                 ).observe(call.duration_ms / 1000)
-            if info_enabled():  # the line's fields are not even built otherwise
-                _log.info(
+            routine = route in _ROUTINE
+            if debug_enabled() if routine else info_enabled():  # else not even built
+                (_log.debug if routine else _log.info)(
                     "request",
                     request_id=rid,
                     client=ctx.client_id,
@@ -127,6 +133,25 @@ class Edge:
                     cache=ctx.cache,
                     idempotency=ctx.idempotency,
                 )
+
+
+def _problem_for_html_404(send: Send) -> Send:
+    """A ``send`` that answers the not-found problem in place of a 404 in another type."""
+    replaced = False
+
+    async def send_problem_instead(message: Message) -> None:
+        nonlocal replaced
+        if message["type"] == "http.response.start" and message["status"] == 404:
+            types = [v for k, v in message.get("headers", []) if k.lower() == b"content-type"]
+            if not types or not types[0].startswith(b"application/problem+json"):
+                replaced = True
+                await send_problem(send, NotFound("No resource at this path."))
+                return
+        if replaced:
+            return  # the HTML page's body
+        await send(message)
+
+    return send_problem_instead
 
 
 def _call(call: context.UpstreamCall) -> dict[str, Any]:

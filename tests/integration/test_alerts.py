@@ -188,3 +188,91 @@ def test_the_circuit_and_saturation_alerts_fire_on_the_gateways_own_metrics(
         [_promtool(), "test", "rules", str(spec)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _prometheus() -> str:
+    found = shutil.which("prometheus")
+    if found is None:  # the same Debian package as promtool
+        pytest.fail("prometheus is not installed (apt-get install prometheus)")
+    return found
+
+
+def test_debians_prometheus_scrapes_the_gateway_and_evaluates_every_alert(
+    world: World, gateway: GatewayProcess, tmp_path: Path
+) -> None:
+    """A real Prometheus server scraping the gateway every second with the rules loaded:
+    every rule evaluates without error, each alert's expression is a valid query over the
+    scraped series, and an opened circuit makes LoyaltyGatewayCircuitOpen active."""
+    from gateway.infra.embedded_redis import free_tcp_port
+
+    port = free_tcp_port()
+    target = gateway.url.removeprefix("http://")
+    config = tmp_path / "prometheus.yml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+                "rule_files": [str(RULES)],
+                "scrape_configs": [
+                    {"job_name": "loyalty-gateway", "static_configs": [{"targets": [target]}]}
+                ],
+            }
+        )
+    )
+    server = subprocess.Popen(
+        [
+            _prometheus(),
+            f"--config.file={config}",
+            f"--storage.tsdb.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    api = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                targets = httpx.get(api + "/targets", timeout=2).json()["data"]["activeTargets"]
+                if targets and targets[0]["health"] == "up":
+                    break
+            except (httpx.HTTPError, KeyError, ValueError):
+                pass
+            time.sleep(0.5)
+        else:
+            pytest.fail("Prometheus never scraped the gateway")
+        # open the offers circuit of syw-rewards again, as above
+        offers = "/v1/programs/syw-rewards/members/" + world.new_syw_member() + "/offers"
+        world.syw.faults.set(Faults(error_rate=1.0, only_paths=["/GetApplicableOffers"]))
+        try:
+            for _ in range(20):
+                httpx.get(gateway.url + offers, headers=HEADERS, timeout=15)
+        finally:
+            world.syw.faults.set(Faults())
+        rules = yaml.safe_load(RULES.read_text())["groups"][0]["rules"]
+        active: list[str] = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            groups = httpx.get(api + "/rules").json()["data"]["groups"]
+            loaded = {r["name"]: r for g in groups for r in g["rules"]}
+            alerts = httpx.get(api + "/alerts").json()["data"]["alerts"]
+            active = [a["labels"]["alertname"] for a in alerts]
+            if "LoyaltyGatewayCircuitOpen" in active and all(
+                loaded.get(r["alert"], {}).get("lastEvaluation", "").startswith("2") for r in rules
+            ):
+                break
+            time.sleep(1)
+        assert set(loaded) == {r["alert"] for r in rules}
+        for rule in rules:
+            assert loaded[rule["alert"]]["health"] == "ok", loaded[rule["alert"]]
+            query = httpx.get(api + "/query", params={"query": rule["expr"]}).json()
+            assert query["status"] == "success", (rule["alert"], query)
+        assert "LoyaltyGatewayCircuitOpen" in active, active
+        circuit = next(a for a in alerts if a["labels"]["alertname"] == "LoyaltyGatewayCircuitOpen")
+        assert circuit["labels"]["program"] == "syw-rewards"
+        assert circuit["state"] in ("pending", "firing")
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

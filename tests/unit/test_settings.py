@@ -227,7 +227,46 @@ def test_duplicate_program_ids():
 
 def test_duplicate_client_ids():
     text = _program() + "clients:\n" + _client() + _client()
-    assert _error(text) == "clients[1].id: duplicate client id 'shop'"
+    # both faults of the second client in one run
+    assert _error(text).splitlines() == [
+        "clients[1].id: duplicate client id 'shop'",
+        "clients[1].api_key_sha256: the same key is given to another client",
+    ]
+
+
+def test_every_fault_is_reported_in_one_run():
+    text = (
+        "server: {port: eighty}\n"
+        + _program("    balance_ttl_seconds: -1\n    retries: {max_retries: 9}\n")
+        + "  - {id: Bad, name: B, provider: cpextender, base_url: ftp://x, timeouts: 5}\n"
+        + "  - {id: ok2, name: C, provider: cpextender, base_url: http://x}\n"
+        + "clients:\n"
+        + _client("[cp, Bad, nope]")
+        + "idempotency: {lease_seconds: 0}\n"
+    )
+    assert _error(text).splitlines() == [
+        "server.port: Expected `int`, got `str`",
+        "programs[1].timeouts: Expected `object`, got `int`",
+        "programs[0].balance_ttl_seconds: must be >= 0",
+        "programs[0].retries.max_retries: between 0 and 5",
+        "clients[0].programs[2]: unknown program 'nope'",
+        "idempotency.lease_seconds: between 1 and 300",
+    ]
+
+
+def test_all_unset_variables_are_reported_before_any_rule():
+    text = MINIMAL.replace("token: x", "token: '${A_TOKEN}'").replace(
+        "base_url: https://cp.example.test", "base_url: '${A_HOST}'"
+    )
+    assert _error(text).splitlines() == [
+        "programs[0].base_url: environment variable A_HOST is not set",
+        "programs[0].auth.token: environment variable A_TOKEN is not set",
+    ]
+
+
+def test_an_unterminated_reference_is_refused_not_taken_literally():
+    message = _error(MINIMAL.replace("token: x", "token: '${CP_API_TOKEN'"))
+    assert message == "programs[0].auth.token: ${ without a closing } (a reference is ${NAME})"
 
 
 def test_unknown_provider():

@@ -101,3 +101,54 @@ def test_the_fast_path_answers_or_hands_on() -> None:
     assert _run(edge, _scope("/slow"))[0]["status"] == 204
     assert app.called == 1
     assert b"x-request-id" in _headers(_run(edge, _scope("/fast")))  # its answer is labelled too
+
+
+class HtmlNotFound:
+    """Answers as litestar's docs router does for an unknown path below /docs."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        headers = [(b"content-type", b"text/html; charset=utf-8")]
+        await send({"type": "http.response.start", "status": 404, "headers": headers})
+        await send({"type": "http.response.body", "body": b"<h1>Error 404</h1>"})
+
+
+def test_an_html_404_below_docs_becomes_the_not_found_problem() -> None:
+    sent = _run(Edge(HtmlNotFound()), _scope("/docs/nope"))
+    assert sent[0]["status"] == 404
+    assert _headers(sent)[b"content-type"] == b"application/problem+json"
+    assert b"x-request-id" in _headers(sent)
+    assert len(sent) == 2  # the HTML body is not sent after the problem
+    assert json.loads(sent[1]["body"])["code"] == "not_found"
+    # an answer that is not a 404 passes unchanged
+    assert _run(Edge(App()), _scope("/docs/"))[0]["status"] == 204
+
+
+def test_probes_and_scrapes_are_logged_at_debug_requests_at_info(monkeypatch: Any) -> None:
+    from gateway.api import edge as edge_module
+
+    lines: list[tuple[str, str]] = []
+
+    class Log:
+        def info(self, event: str, **fields: Any) -> None:
+            lines.append(("info", fields["route"]))
+
+        def debug(self, event: str, **fields: Any) -> None:
+            lines.append(("debug", fields["route"]))
+
+    monkeypatch.setattr(edge_module, "_log", Log())
+    monkeypatch.setattr(edge_module, "info_enabled", lambda: True)
+    monkeypatch.setattr(edge_module, "debug_enabled", lambda: True)
+    for path in ("/healthz", "/readyz", "/metrics", "/v1/programs"):
+        scope = _scope(path)
+        scope["path_template"] = path
+        _run(Edge(App()), scope)
+    assert lines == [
+        ("debug", "/healthz"),
+        ("debug", "/readyz"),
+        ("debug", "/metrics"),
+        ("info", "/v1/programs"),
+    ]
+    lines.clear()
+    monkeypatch.setattr(edge_module, "debug_enabled", lambda: False)  # level info
+    _run(Edge(App()), {**_scope("/healthz"), "path_template": "/healthz"})
+    assert lines == []
