@@ -1,14 +1,16 @@
-"""Loading the configuration: the settings model and its rules (``gateway/settings.py``)
-with each program's provider part checked by the provider registry. Kept apart from
-``settings.py`` so that the settings, which every connector imports, import no connector."""
+"""Loading the configuration: the settings model (``gateway/settings.py``) read and checked
+by ``gateway/settings_parse.py``, with each program's provider part checked by the provider
+registry. Kept apart from both so that the settings, which every connector imports, import
+no connector."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from gateway import settings
+from gateway import settings_parse
 from gateway.connectors.registry import secret_keys, validate_program
-from gateway.settings import Settings, parse_document, read_document
+from gateway.settings import Settings
+from gateway.settings_parse import parse_document, read_document
 
 
 def parse_settings(text: str, env: dict[str, str] | None = None) -> Settings:
@@ -22,6 +24,6 @@ def load_settings(path: str | Path, env: dict[str, str] | None = None) -> Settin
 
 
 def inline_secrets(text: str) -> list[str]:
-    """Key paths of secrets written into the file itself (``settings.inline_secrets``), with
+    """Key paths of secrets written into the file itself (``settings_parse.inline_secrets``), with
     each provider's secret keys from the registry."""
-    return settings.inline_secrets(text, secret_keys)
+    return settings_parse.inline_secrets(text, secret_keys)

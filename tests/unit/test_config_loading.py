@@ -8,7 +8,8 @@ import pytest
 
 from gateway.config import load_settings, parse_settings
 from gateway.sandbox.world import World
-from gateway.settings import ConfigError, ProgramSettings, parse_document
+from gateway.settings import ConfigError, ProgramSettings
+from gateway.settings_parse import parse_document
 
 TEXT = World().config_yaml(redis_url="redis://127.0.0.1:1")
 
