@@ -5,89 +5,35 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
-from collections.abc import Callable
 from typing import Any
 
-import httpx
 import msgspec
 import structlog
 
 from gateway.connectors.base import Connector
-from gateway.connectors.common import decode_json, utcnow
+from gateway.connectors.common import utcnow
 from gateway.connectors.http import UpstreamClient
-from gateway.connectors.shopyourway import errors, locate, oauth, transform, wire
+from gateway.connectors.shopyourway import checks, errors, locate, oauth, transform, wire
 from gateway.connectors.shopyourway.config import ShopYourWayAuth, ShopYourWayOptions
 from gateway.connectors.shopyourway.errors import PROVIDER
+from gateway.connectors.shopyourway.telluride import Telluride, require_ok
 from gateway.connectors.transport import Transport
 from gateway.domain.commands import ActivityQuery, EarnCommand, EnrollRequest, RedeemCommand
 from gateway.domain.errors import (
-    FieldError,
-    GatewayError,
     InvalidRequest,
     MemberNotFound,
     UpstreamDetail,
-    UpstreamRejected,
     UpstreamUnavailable,
 )
 from gateway.domain.models import ActivityPage, Balance, Member, Offer, Redemption, Transaction
 from gateway.domain.pagination import activity_page
-from gateway.infra import metrics
 from gateway.infra.store import Store
-from gateway.infra.tokens import Token, TokenCache
 from gateway.settings import ProgramSettings
 
 _log = structlog.get_logger("gateway.shopyourway")
 _JSON = {"Content-Type": "application/json", "Accept": "application/json"}
 _encoder = msgspec.json.Encoder()
 _REDEMPTION_NOTE_SECONDS = 90 * 86_400
-
-
-_LIMITS = {  # CreateMember's documented lengths
-    "email": ("EmailAddress", 50),
-    "first_name": ("FirstName", 30),
-    "last_name": ("LastName", 30),
-    "address.line1": ("Address1", 40),
-    "address.line2": ("Address2", 40),
-    "address.city": ("City", 30),
-    "address.region": ("State", 2),
-    "address.postal_code": ("ZipCode", 6),
-}
-
-
-def _enroll_errors(request: EnrollRequest, pin: str | None) -> list[FieldError]:
-    address = request.address
-    values = {
-        "email": request.email,
-        "first_name": request.first_name,
-        "last_name": request.last_name,
-        "address.line1": address.line1 if address else None,
-        "address.line2": address.line2 if address else None,
-        "address.city": address.city if address else None,
-        "address.region": address.region if address else None,
-        "address.postal_code": address.postal_code if address else None,
-    }
-    found = [
-        FieldError(field=name, message="required by this program's provider")
-        for name in ("email", "first_name", "last_name", "address.postal_code")
-        if not values[name]
-    ]
-    for name, (wire_name, limit) in _LIMITS.items():
-        value = values[name]
-        if value and len(value) > limit:
-            found.append(
-                FieldError(field=name, message=f"at most {limit} characters ({wire_name})")
-            )
-    if address and address.line3:
-        found.append(FieldError(field="address.line3", message="not supported by this provider"))
-    country = (address.country if address else None) or ""
-    if country and country.upper() not in ("US", "CA", "MX"):
-        found.append(FieldError(field="address.country", message="one of US, CA, MX"))
-    if request.phone and len("".join(ch for ch in request.phone if ch.isdigit())) < 10:
-        found.append(FieldError(field="phone", message="a 10-digit phone number"))
-    if pin is not None and len(pin) > 8:
-        found.append(FieldError(field="X-Member-PIN", message="at most 8 characters"))
-    return found
 
 
 class ShopYourWayConnector(Connector):
@@ -132,16 +78,7 @@ class ShopYourWayConnector(Connector):
             # an expired token signalled as HTTP 500 is not the provider failing
             benign=lambda response: errors.auth_code_in(response.text) is not None,
         )
-        auth = self.auth
-        self._client_id = auth.client_id or ""
-        self._token_url = auth.token_url or ""
-        self._private_key = oauth.load_private_key(auth)
-        self.tokens = TokenCache(
-            store,
-            program.id,
-            self._fetch_token,
-            on_event=lambda result: metrics.child(metrics.TOKEN_CACHE, program.id, result).inc(),
-        )
+        self.telluride = Telluride(self.http, program, self.auth, store)
 
     @staticmethod
     def check_auth(auth: ShopYourWayAuth) -> str | None:
@@ -162,105 +99,6 @@ class ShopYourWayConnector(Connector):
             return f"auth.{key}: not a PEM RSA private key"
         return None
 
-    # -- transport -----------------------------------------------------------------------
-    async def _fetch_token(self) -> Token:
-        assertion = oauth.make_assertion(self._client_id, self._token_url, self._private_key)
-        response = await self.http.request(
-            "POST",
-            self._token_url,
-            operation="token",
-            data={"grant_type": oauth.GRANT_TYPE, "assertion": assertion},
-            headers={"Accept": "application/json"},
-        )
-        body = decode_json(response)
-        token = oauth.token_from_answer(body, time.time()) if response.status_code == 200 else None
-        if token is None:
-            code = transform.text(body, "error", "code") or errors.auth_code_in(response.text)
-            raise UpstreamUnavailable(
-                "ShopYourWay did not grant an access token.",
-                upstream=UpstreamDetail(
-                    provider=PROVIDER,
-                    status=response.status_code,
-                    code=code,
-                    message=transform.text(body, "error_description", "message"),
-                ),
-            )
-        return token
-
-    async def _post(
-        self, path: str, body: wire.Request, *, operation: str, write: bool = False
-    ) -> Any:
-        """POST with the current token; a refused token is dropped, refreshed, retried once."""
-        token = await self.tokens.get()
-        for attempt in (1, 2):
-            response = await self.http.request(
-                "POST",
-                path,
-                operation=operation,
-                write=write,
-                content=_encoder.encode(body),
-                headers={**_JSON, "client_id": self._client_id, "access_token": token.value},
-            )
-            data = decode_json(response)
-            auth_code = None
-            if response.status_code != 200 or transform.status_of(data) is None:
-                auth_code = errors.auth_code_in(response.text)
-            if auth_code is None:
-                return self._checked(response, data, write=write)
-            if auth_code in errors.RETRY_WITH_NEW_TOKEN and attempt == 1:
-                _log.info("syw_token_refused", program=self.program.id, code=auth_code)
-                await self.tokens.invalidate(token)
-                token = await self.tokens.get()
-                continue
-            raise errors.auth_failure(auth_code, response.status_code)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _checked(self, response: httpx.Response, data: Any, *, write: bool) -> Any:
-        if response.status_code >= 500:
-            raise UpstreamUnavailable(
-                "ShopYourWay failed to answer.",
-                upstream=UpstreamDetail(provider=PROVIDER, status=response.status_code),
-                outcome="ambiguous" if write else "not_sent",
-            )
-        if response.status_code in (401, 403, 404, 405):
-            # credentials or a wrong base_url: a configuration problem, nothing was applied
-            raise UpstreamUnavailable(
-                "ShopYourWay refused the gateway's request.",
-                upstream=UpstreamDetail(provider=PROVIDER, status=response.status_code),
-            )
-        if response.status_code != 200:
-            raise UpstreamRejected(
-                "ShopYourWay refused the request.",
-                upstream=UpstreamDetail(
-                    provider=PROVIDER,
-                    status=response.status_code,
-                    message=response.text[:200] or None,
-                ),
-            )
-        if not isinstance(data, dict):
-            raise UpstreamUnavailable(
-                "ShopYourWay answered with a body that is not the documented JSON.",
-                upstream=UpstreamDetail(provider=PROVIDER, status=200),
-                outcome="ambiguous" if write else "not_sent",
-            )
-        return data
-
-    @staticmethod
-    def _require_ok(
-        data: Any, to_error: Callable[[str, str], GatewayError], *, write: bool = False
-    ) -> None:
-        found = transform.status_of(data)
-        if found is None:
-            # A write answered without a status may have been applied.
-            raise UpstreamUnavailable(
-                "ShopYourWay's answer carries no status.",
-                upstream=UpstreamDetail(provider=PROVIDER, status=200),
-                outcome="ambiguous" if write else "not_sent",
-            )
-        status, text = found
-        if not transform.is_ok(status):
-            raise to_error(status, text)
-
     def _now(self) -> dt.datetime:
         return utcnow()
 
@@ -272,9 +110,9 @@ class ShopYourWayConnector(Connector):
             search_type=search_type,
             **{field: value},
         )
-        data = await self._post("/profile/GetMemberLookup", body, operation="lookup")
+        data = await self.telluride.post("/profile/GetMemberLookup", body, operation="lookup")
         try:
-            self._require_ok(data, errors.lookup_error)
+            require_ok(data, errors.lookup_error)
         except MemberNotFound:
             return []
         members = transform.members_of(transform.reply_of(data))
@@ -297,12 +135,14 @@ class ShopYourWayConnector(Connector):
     async def enroll(
         self, request: EnrollRequest, idempotency_token: str, *, pin: str | None = None
     ) -> Member:
-        problems = _enroll_errors(request, pin)
+        problems = checks.enroll_errors(request, pin)
         if problems:
             raise InvalidRequest("ShopYourWay needs other member details.", errors=problems)
         body = transform.create_member_body(request, self.options, self._now(), pin)
-        data = await self._post("/profile/CreateMember", body, operation="enroll", write=True)
-        self._require_ok(data, errors.create_member_error, write=True)
+        data = await self.telluride.post(
+            "/profile/CreateMember", body, operation="enroll", write=True
+        )
+        require_ok(data, errors.create_member_error, write=True)
         members = transform.members_of(transform.reply_of(data))
         if members:
             return transform.to_member(self.program.id, members[0])
@@ -330,8 +170,8 @@ class ShopYourWayConnector(Connector):
             member_number=member_id,
             message_version=self.options.message_versions.reward_balance,
         )
-        data = await self._post("/profile/GetRewardBalance", body, operation="balance")
-        self._require_ok(data, errors.balance_error)
+        data = await self.telluride.post("/profile/GetRewardBalance", body, operation="balance")
+        require_ok(data, errors.balance_error)
         balance = transform.to_balance(self.program, member_id, data, now)
         balance.provider_data = data
         return balance
@@ -352,10 +192,10 @@ class ShopYourWayConnector(Connector):
             file_identifier=options.file_identifier or options.requestor_id,
             transaction_number=number,
         )
-        data = await self._post(
+        data = await self.telluride.post(
             "/transaction/PostExternalBonus", body, operation="earn", write=True
         )
-        self._require_ok(data, errors.bonus_error, write=True)
+        require_ok(data, errors.bonus_error, write=True)
         return self._transaction(
             member_id, command, number, now, transform.integer(data, "CurrentBalance")
         )
@@ -488,10 +328,10 @@ class ShopYourWayConnector(Connector):
         now = self._now()
         number = transform.transaction_number(command.idempotency_token)
         body = self._redemption_body(member_id, "R", command.points, number, command.reference, now)
-        data = await self._post(
+        data = await self.telluride.post(
             "/transaction/ProcessRedemption", body, operation="redeem", write=True
         )
-        self._require_ok(data, errors.redemption_error, write=True)
+        require_ok(data, errors.redemption_error, write=True)
         code = transform.text(data, "AuthorizationCode")
         if code is None:
             raise UpstreamUnavailable(
@@ -532,13 +372,13 @@ class ShopYourWayConnector(Connector):
         body = self._redemption_body(
             member_id, "V", points, number, redemption_id, now, authorization_code=redemption_id
         )
-        data = await self._post(
+        data = await self.telluride.post(
             "/transaction/ProcessRedemption", body, operation="void", write=True
         )
         found = transform.status_of(data)
         # 93 "Redemption already voided": the void the caller wants is in place.
         if found is None or found[0].strip().lstrip("0") != "93":
-            self._require_ok(data, errors.redemption_error, write=True)
+            require_ok(data, errors.redemption_error, write=True)
         return Redemption(
             id=redemption_id,
             program=self.program.id,
@@ -560,8 +400,10 @@ class ShopYourWayConnector(Connector):
             message_version=self.options.message_versions.activity_detail,
             requestor_id=self.options.requestor_id,
         )
-        data = await self._post("/transaction/GetMemberActivityDetail", body, operation="activity")
-        self._require_ok(data, errors.activity_error)
+        data = await self.telluride.post(
+            "/transaction/GetMemberActivityDetail", body, operation="activity"
+        )
+        require_ok(data, errors.activity_error)
         return data
 
     async def activity(self, member_id: str, query: ActivityQuery) -> ActivityPage:
@@ -580,12 +422,14 @@ class ShopYourWayConnector(Connector):
             order_store_number=self.options.store_number,
             current_dttm=now.strftime("%Y-%m-%d %H:%M:%S"),
         )
-        data = await self._post("/transaction/GetApplicableOffers", body, operation="offers")
-        self._require_ok(data, errors.offers_error)
+        data = await self.telluride.post(
+            "/transaction/GetApplicableOffers", body, operation="offers"
+        )
+        require_ok(data, errors.offers_error)
         return transform.to_offers(data)
 
     async def probe(self) -> None:
-        await self.tokens.get()
+        await self.telluride.tokens.get()
 
 
 def _row_time(row: Any) -> dt.datetime | None:
