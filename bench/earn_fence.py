@@ -4,9 +4,12 @@ one round trip), in the same run, against the same master with one replica.
 
     uv run python bench/earn_fence.py [--requests 3000] [--concurrency 32] [--rounds 2]
 
-Round trips come from ``MONITOR`` over 20 earns (a command a script ran is tagged ``lua``;
-the WAIT pipelined behind a script counts as that script's round trip); commands per earn
-from ``INFO commandstats`` and CPU from /proc for the gateway's process tree over the load.
+Round trips come from the server's own count of the reads it processed from clients
+(``INFO stats`` ``total_reads_processed``) over 200 earns one at a time: a pipeline (a script
+with its WAIT, or a settle with the balance drop beside it) arrives as one read, a separate
+round trip as another. The commands behind them come from ``MONITOR`` over 20 earns;
+commands per earn from ``INFO commandstats`` and CPU from /proc for the gateway's process tree
+over the load.
 Rounds alternate between the two settings. Output: ``results/earn_fence.json``.
 """
 
@@ -129,8 +132,17 @@ def round_trips(port: int, url: str, member: str, sample: int = 20) -> tuple[flo
     kinds = Counter(line.split()[2].upper() for line in top)
     for setup in ("PING", "HELLO", "CLIENT", "SELECT"):  # connection set-up, not the earn's
         kinds.pop(setup, None)
-    trips = sum(n for name, n in kinds.items() if name != "WAIT")
-    return trips / sample, Counter({k: v / sample for k, v in kinds.items()})
+    return reads_per_earn(port, url, member), Counter({k: v / sample for k, v in kinds.items()})
+
+
+def reads_per_earn(port: int, url: str, member: str, sample: int = 200) -> float:
+    """Client reads the server processed per earn, one earn at a time (the gateway's
+    background polls, a few a second, and our two INFO calls are in the count: a bound)."""
+    probe = redis.Redis(port=port)
+    before = int(probe.info("stats")["total_reads_processed"])
+    asyncio.run(earns(url, member, sample, 1))
+    after = int(probe.info("stats")["total_reads_processed"])
+    return (after - before - 1) / sample
 
 
 def commandstats(port: int) -> Counter[str]:

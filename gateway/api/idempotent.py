@@ -37,6 +37,7 @@ from gateway.services.writes import WriteContext
 
 if TYPE_CHECKING:  # the edge holds a connector only to hand it back to a service
     from gateway.connectors.base import Connector
+    from gateway.infra.redis_topology import ScriptCall
 
 _log = structlog.get_logger("gateway.idempotency")
 _any = msgspec.json.Decoder()
@@ -107,22 +108,26 @@ async def run_write(
         try:
             status, model, headers = await svc.writes.perform(connector, job, write_ctx, pin)
         except Exception as exc:  # every failure must settle the record one way or another
-            return await _failed(attempt, exc)
+            return await _failed(attempt, exc, svc.writes.drops(write_ctx))
     stored = success_response(status, model, headers)
-    await attempt.settle(stored)
+    # the cached balances the write changed are dropped in the settle's round trip: one
+    # Redis round trip after the provider call, not two
+    await attempt.settle(stored, svc.writes.drops(write_ctx))
     if attempt.recovered:
         # found, absent (then re-sent), or re-sent with the provider's own key (IRT)
         attempt.resolved(write_ctx.resolution or "resent")
     return _respond(stored, replayed=False)
 
 
-async def _failed(attempt: Attempt, exc: Exception) -> Response[Any]:
+async def _failed(attempt: Attempt, exc: Exception, drops: list[ScriptCall]) -> Response[Any]:
+    """Settle the record after a failed write; ``drops``: the cached balances it may have
+    changed, sent in the same round trip (not for a write that was never sent)."""
     error = translate(exc)
     if not isinstance(exc, GatewayError | HTTPException):
         # A defect of ours, possibly after the provider applied the write: keep the key
         # bound and let the next retry look the write up.
         _log.error("write_failed_unexpectedly", exc_type=type(exc).__name__)
-        await attempt.unknown()
+        await attempt.unknown(drops)
         raise _as_unknown(error) from None
     if error.outcome == "not_sent":
         await attempt.not_sent()
@@ -130,15 +135,15 @@ async def _failed(attempt: Attempt, exc: Exception) -> Response[Any]:
     if error.outcome == "unresolved":
         # the settle time still to run, if that is why; else when the reconciler looks next
         wait_ms = int(error.headers.get("Retry-After", "0")) * 1000
-        delay = await attempt.unresolved(wait_ms)
+        delay = await attempt.unresolved(wait_ms, beside=drops)
         seconds = math.ceil((wait_ms or delay) / 1000)
         error.headers["Retry-After"] = str(min(max(1, seconds), MAX_RETRY_AFTER_SECONDS))
         raise error from None
     if error.outcome == "ambiguous":
-        await attempt.unknown()
+        await attempt.unknown(drops)
         raise _as_unknown(error) from None
     stored = _stored(error)
-    await attempt.settle(stored)
+    await attempt.settle(stored, drops)
     if attempt.recovered:
         attempt.resolved("refused")
     return _respond(stored, replayed=False)

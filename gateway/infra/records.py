@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import Any, Literal
 
 import msgspec
@@ -32,7 +32,7 @@ import structlog
 
 from gateway.infra import metrics
 from gateway.infra import record_scripts as lua
-from gateway.infra.redis_topology import Topology, guarded
+from gateway.infra.redis_topology import ScriptCall, Topology, guarded
 
 ClaimState = Literal["new", "recovered", "completed", "in_progress", "conflict"]
 TakeState = Literal["gone", "completed", "busy", "taken"]
@@ -216,16 +216,30 @@ class Records:
         return bool(reply)
 
     async def complete(
-        self, record: str, owner: str, response: StoredResponse, retention_ms: int
+        self,
+        record: str,
+        owner: str,
+        response: StoredResponse,
+        retention_ms: int,
+        beside: Sequence[ScriptCall] = (),
     ) -> bool:
+        """``beside``: scripts sent in the same round trip (the balances the write changed;
+        see ``Topology.fenced``)."""
         # On Cluster the schedule entry is left for the reconciler to drop (it finds the
         # record completed): nothing more on the request's path.
-        return bool(await self._finish(record, owner, "completed", response, retention_ms))
+        finish = self._finish(record, owner, "completed", response, retention_ms, beside=beside)
+        return bool(await finish)
 
     async def mark_unknown(
-        self, record: str, owner: str, response: StoredResponse, delay_ms: int, summary: str
+        self,
+        record: str,
+        owner: str,
+        response: StoredResponse,
+        delay_ms: int,
+        summary: str,
+        beside: Sequence[ScriptCall] = (),
     ) -> bool:
-        call = self._finish(record, owner, "unknown", response, 0, delay_ms, summary)
+        call = self._finish(record, owner, "unknown", response, 0, delay_ms, summary, beside=beside)
         return bool(await self._with_side(call, record, "unknown", delay_ms, summary))
 
     async def _finish(
@@ -237,6 +251,8 @@ class Records:
         retention_ms: int,
         delay_ms: int = 0,
         summary: str = "",
+        *,
+        beside: Sequence[ScriptCall] = (),
     ) -> Any:
         args = [
             owner,
@@ -249,16 +265,28 @@ class Records:
             summary,
         ]
         return await self.topology.fenced(
-            lua.FINISH.sha, lua.FINISH.source, record, args, extra_keys=self._inline
+            lua.FINISH.sha, lua.FINISH.source, record, args, extra_keys=self._inline, beside=beside
         )
 
     async def unresolved(
-        self, record: str, owner: str, delay_ms: int, summary: str, *, checked: bool
+        self,
+        record: str,
+        owner: str,
+        delay_ms: int,
+        summary: str,
+        *,
+        checked: bool,
+        beside: Sequence[ScriptCall] = (),
     ) -> bool:
         """Back to unknown as it was, the next look after ``delay_ms`` (negative: never)."""
         args = [owner, delay_ms, summary, 1 if checked else 0]
         call = self.topology.fenced(
-            lua.UNRESOLVED.sha, lua.UNRESOLVED.source, record, args, extra_keys=self._inline
+            lua.UNRESOLVED.sha,
+            lua.UNRESOLVED.source,
+            record,
+            args,
+            extra_keys=self._inline,
+            beside=beside,
         )
         return bool(await self._with_side(call, record, "unknown", delay_ms, summary))
 

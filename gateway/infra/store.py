@@ -16,7 +16,7 @@ from redis.asyncio.cluster import RedisCluster
 
 from gateway.infra.batching import KeyBatcher
 from gateway.infra.records import Records, digest
-from gateway.infra.redis_topology import Topology, connect, guarded
+from gateway.infra.redis_topology import ScriptCall, Topology, connect, guarded
 
 
 class RateDecision(msgspec.Struct):
@@ -209,10 +209,15 @@ class Store:
     @guarded
     async def drop_balance(self, program: str, member_id: str, keep_ms: int = 60_000) -> None:
         """Forget the cached balance and note when the member changed (for racing reads)."""
+        _, _, keys, args = self.drop_balance_call(program, member_id, keep_ms)
+        await self._drop_and_mark(keys=list(keys), args=list(args))
+
+    def drop_balance_call(self, program: str, member_id: str, keep_ms: int = 60_000) -> ScriptCall:
+        """:meth:`drop_balance` as a script call, to ride in another call's round trip (the
+        settle of the write that changed the member: ``Records.complete(beside=...)``)."""
         key = self.balance_key(program, member_id)
-        await self._drop_and_mark(
-            keys=[key, key + ":changed"], args=[int(time.time() * 1000), keep_ms]
-        )
+        keys = [key, key + ":changed"]
+        return self._drop_and_mark.sha, _DROP_AND_MARK, keys, [int(time.time() * 1000), keep_ms]
 
     # -- upstream OAuth tokens (shared by every replica) ----------------------------------
     def token_key(self, program: str) -> str:

@@ -26,7 +26,7 @@ import asyncio
 import contextlib
 import math
 import uuid
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +42,7 @@ from gateway.domain.errors import (
 )
 from gateway.infra import metrics
 from gateway.infra.records import UNKNOWN_PLACEHOLDER, Records, StoredResponse, Taken
-from gateway.infra.redis_topology import NotReplicated
+from gateway.infra.redis_topology import NotReplicated, ScriptCall
 from gateway.settings import IdempotencySettings
 
 _log = structlog.get_logger("gateway.idempotency")
@@ -138,20 +138,24 @@ class Attempt:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def settle(self, response: StoredResponse) -> None:
-        await self._end("completed", response)
+    async def settle(self, response: StoredResponse, beside: Sequence[ScriptCall] = ()) -> None:
+        """Store the definite answer; ``beside``: scripts sent in the same round trip (the
+        cached balances the write changed)."""
+        await self._end("completed", response, beside)
 
     def resolved(self, result: str) -> None:
         """Count and log how this key's unknown outcome ended."""
         self._service.resolved(result, self)
 
-    async def unknown(self) -> None:
+    async def unknown(self, beside: Sequence[ScriptCall] = ()) -> None:
         """This attempt may have reached the provider and its outcome is not known: keep
         the key, and have the reconciler look at it after the first interval."""
         metrics.child(metrics.IDEMPOTENCY, "unknown").inc()
-        await self._end("unknown", UNKNOWN_PLACEHOLDER)
+        await self._end("unknown", UNKNOWN_PLACEHOLDER, beside)
 
-    async def unresolved(self, at_least_ms: int = 0, *, checked: bool = True) -> int:
+    async def unresolved(
+        self, at_least_ms: int = 0, *, checked: bool = True, beside: Sequence[ScriptCall] = ()
+    ) -> int:
         """A recovered key whose earlier attempt is still in question; nothing was sent
         now. Returns when to look again (ms; -1: the reconciler gave up on it)."""
         self.ended = True
@@ -164,7 +168,7 @@ class Attempt:
                 delay = svc.max_interval_ms
         try:
             await svc.records.unresolved(
-                self.record, self.owner, delay, self.summary, checked=checked
+                self.record, self.owner, delay, self.summary, checked=checked, beside=beside
             )
         except RedisError as exc:  # the lease runs out and the key is taken over again
             _count_failure("settle", exc)
@@ -190,27 +194,31 @@ class Attempt:
         except RedisError as exc:  # the lease expires by itself
             _log.warning("idempotency_release_failed", error=type(exc).__name__)
 
-    async def _end(self, state: str, response: StoredResponse) -> None:
+    async def _end(
+        self, state: str, response: StoredResponse, beside: Sequence[ScriptCall] = ()
+    ) -> None:
         self.ended = True
         for attempt in range(1, SETTLE_ATTEMPTS + 1):
-            if await self._save(state, response):
+            if await self._save(state, response, beside):
                 return
             if attempt < SETTLE_ATTEMPTS:
                 await asyncio.sleep(SETTLE_PAUSE_SECONDS * attempt)
         # The answer goes out now; the claim (durable) keeps protecting the key meanwhile.
-        self._service._later(self._save_later(state, response))
+        self._service._later(self._save_later(state, response, beside))
 
-    async def _save(self, state: str, response: StoredResponse) -> bool:
+    async def _save(
+        self, state: str, response: StoredResponse, beside: Sequence[ScriptCall] = ()
+    ) -> bool:
         """One try; ``False`` when Redis could not make it durable."""
         svc = self._service
         try:
             if state == "completed":
                 kept = await svc.records.complete(
-                    self.record, self.owner, response, svc.retention_ms
+                    self.record, self.owner, response, svc.retention_ms, beside
                 )
             else:
                 kept = await svc.records.mark_unknown(
-                    self.record, self.owner, response, svc.first_check_ms, self.summary
+                    self.record, self.owner, response, svc.first_check_ms, self.summary, beside
                 )
         except RedisError as exc:
             _count_failure("settle", exc)
@@ -220,12 +228,14 @@ class Attempt:
             _log.warning("idempotency_record_lost_ownership", state=state)
         return True
 
-    async def _save_later(self, state: str, response: StoredResponse) -> None:
+    async def _save_later(
+        self, state: str, response: StoredResponse, beside: Sequence[ScriptCall] = ()
+    ) -> None:
         loop = asyncio.get_running_loop()
         give_up = loop.time() + SETTLE_LATER_SECONDS
         while loop.time() < give_up:
             await asyncio.sleep(SETTLE_LATER_PAUSE_SECONDS)
-            if await self._save(state, response):
+            if await self._save(state, response, beside):
                 _log.warning("idempotency_record_saved_late", state=state)
                 return
         # A retry of this key finds the claim and looks the write up upstream instead of

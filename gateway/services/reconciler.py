@@ -114,7 +114,10 @@ class Reconciler:
         )
         async with attempt.held():
             try:
-                status, model, headers = await self.writes.perform(connector, job, ctx)
+                try:
+                    status, model, headers = await self.writes.perform(connector, job, ctx)
+                finally:
+                    await self.writes.flush(ctx)  # off the callers' path: one after another
             except ProvablyAbsent:
                 await attempt.absent()
                 attempt.resolved("absent")

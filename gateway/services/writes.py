@@ -53,6 +53,7 @@ from gateway.domain.commands import (
 )
 from gateway.domain.errors import GatewayError, UpstreamOutcomeUnknown, UpstreamUnavailable
 from gateway.domain.models import Member, Redemption, Transaction
+from gateway.infra.redis_topology import ScriptCall
 from gateway.services.balances import BalanceService
 from gateway.settings import ReconcileSettings
 
@@ -91,6 +92,10 @@ class WriteContext(msgspec.Struct, kw_only=True):
     reconciling: bool = False
     #: set by the lookup: ``found`` (the write was applied) or ``absent`` (it was not)
     resolution: str | None = None
+    #: (program, member) whose cached balance the write may have changed: dropped by
+    #: :meth:`Writes.flush`, which the caller runs beside the record's settle (one round
+    #: trip after the provider call instead of two)
+    changed: list[tuple[str, str]] = msgspec.field(default_factory=list)
 
     @property
     def check_first(self) -> bool:
@@ -193,6 +198,20 @@ class WriteService:
             raise ProvablyAbsent
         return None
 
+    def drops(self, ctx: WriteContext) -> list[ScriptCall]:
+        """The drops of the cached balances the write may have changed (``ctx.changed``), as
+        script calls for the caller to send beside the record's settle (one round trip)."""
+        changed, ctx.changed = ctx.changed, []
+        store = self.balances.store
+        return [store.drop_balance_call(p, m) for p, m in dict.fromkeys(changed)]
+
+    async def flush(self, ctx: WriteContext) -> None:
+        """Drop them now, one after another (the reconciler, off any caller's path); never
+        raises (a failed drop is bounded by the TTL and logged)."""
+        changed, ctx.changed = ctx.changed, []
+        for program_id, member_id in dict.fromkeys(changed):
+            await self.balances.invalidate(program_id, member_id)
+
     async def perform(
         self, connector: Connector, job: WriteJob, ctx: WriteContext, pin: str | None = None
     ) -> WriteAnswer:
@@ -267,7 +286,7 @@ class WriteService:
                 return found
             return await earner.earn(member_id, command)
         finally:
-            await self.balances.invalidate(connector.program.id, member_id)
+            ctx.changed.append((connector.program.id, member_id))
 
     async def redeem(
         self,
@@ -296,7 +315,7 @@ class WriteService:
                 return found
             return await redeemer.redeem(member_id, command)
         finally:
-            await self.balances.invalidate(connector.program.id, member_id)
+            ctx.changed.append((connector.program.id, member_id))
 
     async def void(
         self, connector: Connector, member_id: str, redemption_id: str, ctx: WriteContext
@@ -313,4 +332,4 @@ class WriteService:
                 return found
             return await voider.void(member_id, redemption_id, ctx.token)
         finally:
-            await self.balances.invalidate(connector.program.id, member_id)
+            ctx.changed.append((connector.program.id, member_id))

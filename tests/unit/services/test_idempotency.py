@@ -57,17 +57,25 @@ class FakeRecords:
             raise self.finish_errors.pop(0)
         return True
 
-    async def complete(self, record: str, owner: str, response: StoredResponse, _: int) -> bool:
+    async def complete(
+        self, record: str, owner: str, response: StoredResponse, _: int, beside: Any = ()
+    ) -> bool:
         return await self._finish("complete", response)
 
     async def mark_unknown(
-        self, record: str, owner: str, response: StoredResponse, delay_ms: int, summary: str
+        self,
+        record: str,
+        owner: str,
+        response: StoredResponse,
+        delay_ms: int,
+        summary: str,
+        beside: Any = (),
     ) -> bool:
         self.calls.append(("schedule", (delay_ms, summary)))
         return await self._finish("unknown", response)
 
     async def unresolved(
-        self, record: str, owner: str, delay_ms: int, summary: str, *, checked: bool
+        self, record: str, owner: str, delay_ms: int, summary: str, *, checked: bool, **_: Any
     ) -> bool:
         self.calls.append(("unresolved", (delay_ms, summary, checked)))
         return True

@@ -62,18 +62,26 @@ class FakeRecords:
     async def renew(self, record: str, owner: str, lease_ms: int) -> bool:
         return True
 
-    async def complete(self, record: str, owner: str, response: StoredResponse, _: int) -> bool:
+    async def complete(
+        self, record: str, owner: str, response: StoredResponse, _: int, beside: Any = ()
+    ) -> bool:
         self.calls.append(("complete", response))
         return True
 
     async def mark_unknown(
-        self, record: str, owner: str, response: StoredResponse, delay_ms: int, summary: str
+        self,
+        record: str,
+        owner: str,
+        response: StoredResponse,
+        delay_ms: int,
+        summary: str,
+        beside: Any = (),
     ) -> bool:
         self.calls.append(("unknown", (delay_ms, summary)))
         return True
 
     async def unresolved(
-        self, record: str, owner: str, delay_ms: int, summary: str, *, checked: bool
+        self, record: str, owner: str, delay_ms: int, summary: str, *, checked: bool, **_: Any
     ) -> bool:
         self.calls.append(("unresolved", (delay_ms, summary, checked)))
         return True
@@ -99,10 +107,17 @@ class FakeWrites:
     def __init__(self, answer: Callable[[WriteContext], Any]) -> None:
         self.answer = answer
         self.contexts: list[WriteContext] = []
+        #: what each flush dropped (after every perform, whatever it raised)
+        self.flushed: list[list[tuple[str, str]]] = []
 
     async def perform(self, connector: Any, job: WriteJob, ctx: WriteContext) -> Any:
         self.contexts.append(ctx)
+        ctx.changed.append((job.program, job.member_id or ""))
         return self.answer(ctx)
+
+    async def flush(self, ctx: WriteContext) -> None:
+        self.flushed.append(list(ctx.changed))
+        ctx.changed.clear()
 
 
 def taken(**fields: Any) -> Taken:
@@ -264,3 +279,19 @@ def test_the_open_unknowns_gauge_counts_per_program_and_operation():
     records.summaries = []
     asyncio.run(rec.refresh_gauge())
     assert gauge(PROGRAM, "earn") == 0.0
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        raises(GatewayError("no", outcome="answered")),
+        raises(ZeroDivisionError()),
+        raises(ProvablyAbsent()),
+    ],
+)
+def test_the_balances_a_write_may_have_changed_are_dropped_whatever_it_raised(
+    answer: Any,
+) -> None:
+    rec = reconciler(FakeRecords(taken()), answer)
+    asyncio.run(rec.check(RECORD))
+    assert rec.writes.flushed == [[(PROGRAM, JOB.member_id or "")]]  # type: ignore[attr-defined]

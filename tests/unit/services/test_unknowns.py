@@ -204,7 +204,9 @@ class FakeRecords:
         self.calls.append(("take", record))
         return self.taken
 
-    async def complete(self, record: str, owner: str, response: StoredResponse, _: int) -> bool:
+    async def complete(
+        self, record: str, owner: str, response: StoredResponse, _: int, beside: Any = ()
+    ) -> bool:
         self.calls.append(("complete", response))
         return True
 

@@ -280,7 +280,10 @@ def test_perform_sends_an_earn_with_the_derived_reference_and_drops_the_balance(
         context.token,
     )
     assert (status, model, headers) == (201, earned(context.reference(None)), {})
-    assert balances.dropped == [("cafe", "m")]
+    # the drop waits for the caller's flush, sent beside the record's settle
+    assert (balances.dropped, context.changed) == ([], [("cafe", "m")])
+    asyncio.run(WriteService(balances).flush(context))  # type: ignore[arg-type]
+    assert (balances.dropped, context.changed) == ([("cafe", "m")], [])
 
 
 def test_perform_answers_a_found_earn_without_sending_it():
@@ -290,7 +293,7 @@ def test_perform_answers_a_found_earn_without_sending_it():
     outcome = asyncio.run(WriteService(balances).perform(provider, EARN, context))  # type: ignore[arg-type]
     assert outcome == (201, earned("found"), {})
     assert (provider.sent, context.resolution) == ([], "found")
-    assert balances.dropped == [("cafe", "m")]
+    assert context.changed == [("cafe", "m")]  # a found write changed the balance too
 
 
 def test_perform_renders_an_enrollment_with_its_location_and_no_provider_data():
