@@ -37,7 +37,7 @@ from gateway.services.writes import WriteContext
 
 if TYPE_CHECKING:  # the edge holds a connector only to hand it back to a service
     from gateway.connectors.base import Connector
-    from gateway.infra.redis_topology import ScriptCall
+    from gateway.infra.records import BalanceDrop
 
 _log = structlog.get_logger("gateway.idempotency")
 _any = msgspec.json.Decoder()
@@ -119,7 +119,7 @@ async def run_write(
     return _respond(stored, replayed=False)
 
 
-async def _failed(attempt: Attempt, exc: Exception, drops: list[ScriptCall]) -> Response[Any]:
+async def _failed(attempt: Attempt, exc: Exception, drops: list[BalanceDrop]) -> Response[Any]:
     """Settle the record after a failed write; ``drops``: the cached balances it may have
     changed, sent in the same round trip (not for a write that was never sent)."""
     error = translate(exc)
@@ -135,7 +135,7 @@ async def _failed(attempt: Attempt, exc: Exception, drops: list[ScriptCall]) -> 
     if error.outcome == "unresolved":
         # the settle time still to run, if that is why; else when the reconciler looks next
         wait_ms = int(error.headers.get("Retry-After", "0")) * 1000
-        delay = await attempt.unresolved(wait_ms, beside=drops)
+        delay = await attempt.unresolved(wait_ms, drops=drops)
         seconds = math.ceil((wait_ms or delay) / 1000)
         error.headers["Retry-After"] = str(min(max(1, seconds), MAX_RETRY_AFTER_SECONDS))
         raise error from None

@@ -139,12 +139,20 @@ return 1
 """
 )
 
-# KEYS record[, due, unknown]; ARGV owner, state, status, headers, body, retention_ms,
-# delay_ms, summary. ``completed``: the answer, replayed byte-for-byte. ``unknown``: this
-# attempt may have reached the provider (``last_at`` is now), looked up before any re-send.
+# KEYS record[, due, unknown[, balance, changed]...]; ARGV owner, state, status, headers,
+# body, retention_ms, delay_ms, summary[, changed_at_ms, changed_keep_ms]. ``completed``: the
+# answer, replayed byte-for-byte. ``unknown``: this attempt may have reached the provider
+# (``last_at`` is now), looked up before any re-send. The balance pairs: the cached balances
+# the write changed, dropped and marked changed (as DROP_AND_MARK) in the same call, whoever
+# owns the record now (the provider call happened either way); the mark is the gateway's
+# clock, which the racing reads it guards compare with.
 FINISH = Script(
     _PRELUDE
     + """
+for i = 4, #KEYS, 2 do
+  redis.call('DEL', KEYS[i])
+  redis.call('SET', KEYS[i + 1], ARGV[9], 'PX', ARGV[10])
+end
 if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'status', ARGV[3], 'headers', ARGV[4],
            'body', ARGV[5], 'lease_until', 0)
@@ -209,5 +217,17 @@ for _, member in ipairs(items) do
   redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), member)
 end
 return items
+"""
+)
+
+
+# KEYS balance, changed; ARGV changed_at_ms, keep_ms. A cached balance the member's change
+# made wrong: dropped, and the change noted so a read that started before it does not put
+# the old balance back (infra/store.py put_balance).
+DROP_AND_MARK = Script(
+    """
+redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+return 1
 """
 )

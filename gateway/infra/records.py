@@ -16,7 +16,7 @@ looks the write up upstream before sending it. A gateway starting against a Redi
 the marker writes it as 0 (nothing to suspect): a first start is not a loss.
 
 *The reconcile schedule* (``due`` and ``unknown``, see record_scripts.py) is advisory: it
-tells the reconciler where to look. On Cluster its updates run beside the record scripts
+tells the reconciler where to look. On Cluster its updates run drops the record scripts
 and a failed one is logged and counted, never fatal: a caller's retry still resolves the key.
 """
 
@@ -24,15 +24,16 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from collections.abc import Awaitable, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import msgspec
 import structlog
 
 from gateway.infra import metrics
 from gateway.infra import record_scripts as lua
-from gateway.infra.redis_topology import ScriptCall, Topology, guarded
+from gateway.infra.redis_topology import Topology, guarded
 
 ClaimState = Literal["new", "recovered", "completed", "in_progress", "conflict"]
 TakeState = Literal["gone", "completed", "busy", "taken"]
@@ -111,6 +112,15 @@ def _int(value: Any) -> int | None:
         return None
 
 
+class BalanceDrop(NamedTuple):
+    """A cached balance a write changed (infra/store.py ``balance_drop``): dropped, and the
+    change noted for ``keep_ms``, in the same call as the write's record settles."""
+
+    balance: str
+    changed: str
+    keep_ms: int = 60_000
+
+
 class Records:
     """The idempotency records of one key prefix, and their reconcile schedule."""
 
@@ -133,7 +143,7 @@ class Records:
     async def _with_side(
         self, call: Awaitable[Any], record: str, op: str, delay_ms: int = 0, summary: str = ""
     ) -> Any:
-        """On Cluster, the schedule update beside the record script (same round trip)."""
+        """On Cluster, the schedule update drops the record script (same round trip)."""
         if not self.topology.is_cluster:
             return await call
         side: Awaitable[Any] = self.topology.script(
@@ -154,7 +164,7 @@ class Records:
     @guarded
     async def mark_fresh(self) -> None:
         """At start-up: a Redis without the epoch marker is new to the gateway (0 = no loss
-        to suspect). Not on Cluster, where one key cannot sit beside every record."""
+        to suspect). Not on Cluster, where one key cannot sit drops every record."""
         if not self.topology.is_cluster:
             await self.topology.client.set(self.epoch_key, 0, nx=True)
 
@@ -170,7 +180,7 @@ class Records:
         job: bytes = b"",
     ) -> Claim:
         args = [fingerprint, owner, lease_ms, retention_ms, suspect_ms, job]
-        # the epoch marker and the schedule beside the record, except on Cluster
+        # the epoch marker and the schedule drops the record, except on Cluster
         extra = () if self.topology.is_cluster else (self.epoch_key, *self._inline)
         call = self.topology.fenced(lua.CLAIM.sha, lua.CLAIM.source, record, args, extra_keys=extra)
         reply = await self._with_side(call, record, "claim", lease_ms)
@@ -221,13 +231,13 @@ class Records:
         owner: str,
         response: StoredResponse,
         retention_ms: int,
-        beside: Sequence[ScriptCall] = (),
+        drops: Sequence[BalanceDrop] = (),
     ) -> bool:
-        """``beside``: scripts sent in the same round trip (the balances the write changed;
+        """``drops``: scripts sent in the same round trip (the balances the write changed;
         see ``Topology.fenced``)."""
         # On Cluster the schedule entry is left for the reconciler to drop (it finds the
         # record completed): nothing more on the request's path.
-        finish = self._finish(record, owner, "completed", response, retention_ms, beside=beside)
+        finish = self._finish(record, owner, "completed", response, retention_ms, drops=drops)
         return bool(await finish)
 
     async def mark_unknown(
@@ -237,9 +247,9 @@ class Records:
         response: StoredResponse,
         delay_ms: int,
         summary: str,
-        beside: Sequence[ScriptCall] = (),
+        drops: Sequence[BalanceDrop] = (),
     ) -> bool:
-        call = self._finish(record, owner, "unknown", response, 0, delay_ms, summary, beside=beside)
+        call = self._finish(record, owner, "unknown", response, 0, delay_ms, summary, drops=drops)
         return bool(await self._with_side(call, record, "unknown", delay_ms, summary))
 
     async def _finish(
@@ -252,7 +262,7 @@ class Records:
         delay_ms: int = 0,
         summary: str = "",
         *,
-        beside: Sequence[ScriptCall] = (),
+        drops: Sequence[BalanceDrop] = (),
     ) -> Any:
         args = [
             owner,
@@ -264,9 +274,31 @@ class Records:
             delay_ms,
             summary,
         ]
+        if drops and self.topology.is_cluster:
+            # the balances live in other slots: dropped at the same time, apart
+            finish = self._finish(record, owner, state, response, retention_ms, delay_ms, summary)
+            reply, _ = await asyncio.gather(finish, self.drop_each(drops))
+            return reply
+        keys = [*self._inline, *(key for drop in drops for key in (drop.balance, drop.changed))]
+        if drops:
+            args += [int(time.time() * 1000), drops[0].keep_ms]
         return await self.topology.fenced(
-            lua.FINISH.sha, lua.FINISH.source, record, args, extra_keys=self._inline, beside=beside
+            lua.FINISH.sha, lua.FINISH.source, record, args, extra_keys=keys
         )
+
+    async def drop_each(self, drops: Sequence[BalanceDrop]) -> None:
+        """Drop cached balances on their own (never raises: a failed drop is bounded by the
+        balance TTL and logged)."""
+        for drop in drops:
+            try:
+                await self.topology.script(
+                    lua.DROP_AND_MARK.sha,
+                    lua.DROP_AND_MARK.source,
+                    [drop.balance, drop.changed],
+                    [int(time.time() * 1000), drop.keep_ms],
+                )
+            except Exception as exc:  # a best-effort drop must not fail the settle
+                _log.warning("balance_invalidation_failed", error=type(exc).__name__)
 
     async def unresolved(
         self,
@@ -276,18 +308,15 @@ class Records:
         summary: str,
         *,
         checked: bool,
-        beside: Sequence[ScriptCall] = (),
+        drops: Sequence[BalanceDrop] = (),
     ) -> bool:
         """Back to unknown as it was, the next look after ``delay_ms`` (negative: never)."""
         args = [owner, delay_ms, summary, 1 if checked else 0]
         call = self.topology.fenced(
-            lua.UNRESOLVED.sha,
-            lua.UNRESOLVED.source,
-            record,
-            args,
-            extra_keys=self._inline,
-            beside=beside,
+            lua.UNRESOLVED.sha, lua.UNRESOLVED.source, record, args, extra_keys=self._inline
         )
+        if drops:  # rare (a recovered key's lookup could not tell): at the same time, apart
+            call = _first(asyncio.gather(call, self.drop_each(drops)))
         return bool(await self._with_side(call, record, "unknown", delay_ms, summary))
 
     async def release(self, record: str, owner: str) -> bool:
@@ -349,3 +378,7 @@ class Records:
     async def server_time_ms(self) -> int:
         seconds, micros = await self.topology.client.time()
         return int(seconds) * 1000 + int(micros) // 1000
+
+
+async def _first(both: Awaitable[tuple[Any, Any]]) -> Any:
+    return (await both)[0]

@@ -18,14 +18,12 @@ becomes a 500 after a provider applied a write.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal, ParamSpec, TypeVar
 
 import redis.asyncio as redis
-import structlog
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.sentinel import Sentinel
 from redis.exceptions import NoScriptError, RedisError
@@ -34,9 +32,6 @@ Kind = Literal["single", "sentinel", "cluster"]
 _TIMEOUTS: dict[str, Any] = {"socket_connect_timeout": 2, "socket_timeout": 2}
 
 P = ParamSpec("P")
-#: a script to run beside a fenced one: (sha, source, keys, args)
-ScriptCall = tuple[str, str, Sequence[str], Sequence[Any]]
-_log = structlog.get_logger("gateway.store")
 T = TypeVar("T")
 
 
@@ -112,31 +107,18 @@ class Topology:
         args: Sequence[Any],
         *,
         extra_keys: Sequence[str] = (),
-        beside: Sequence[ScriptCall] = (),
     ) -> Any:
         """Run a script on ``key`` (plus ``extra_keys``: on Cluster only keys of its slot)
         and, when replicas must acknowledge, ``WAIT`` on the same connection in the same
-        round trip. Raises :class:`NotReplicated` when too few did.
-
-        ``beside``: best-effort scripts on other keys (a cached balance to drop) sent in the
-        same pipeline, so they cost no round trip of their own (on Cluster, where their
-        keys live in other slots, at the same time on their own connections). Their
-        failures are logged, never raised: they must not undo the main script's answer."""
+        round trip. Raises :class:`NotReplicated` when too few did."""
         keys = [key, *extra_keys]
-        if beside and self.is_cluster:
-            main = self.fenced(sha, source, key, args, extra_keys=extra_keys)
-            reply, _ = await asyncio.gather(main, self._each(beside))
-            return reply
         if self.replica_acks <= 0:
-            if not beside:
-                return await self.script(sha, source, keys, args)
-            reply, _ = await self._pipelined_fenced(sha, source, keys, args, beside, wait=False)
-            return reply
+            return await self.script(sha, source, keys, args)
         try:
             if self.is_cluster:
                 reply, acks = await self._cluster_fenced(sha, source, keys, args)
             else:
-                reply, acks = await self._pipelined_fenced(sha, source, keys, args, beside)
+                reply, acks = await self._pipelined_fenced(sha, source, keys, args)
         except RedisError:
             await self._topology_changed()
             raise
@@ -144,13 +126,6 @@ class Topology:
             await self._topology_changed()
             raise NotReplicated(f"{acks} of {self.replica_acks} replicas acknowledged")
         return reply
-
-    async def _each(self, calls: Sequence[ScriptCall]) -> None:
-        for sha, source, keys, args in calls:
-            try:
-                await self.script(sha, source, list(keys), args)
-            except RedisError as exc:
-                _log.warning("redis_side_script_failed", error=type(exc).__name__)
 
     def _calls(
         self, sha: str, source: str, keys: list[str], args: Sequence[Any]
@@ -164,32 +139,14 @@ class Topology:
         ]
 
     async def _pipelined_fenced(
-        self,
-        sha: str,
-        source: str,
-        keys: list[str],
-        args: Sequence[Any],
-        beside: Sequence[ScriptCall] = (),
-        *,
-        wait: bool = True,
+        self, sha: str, source: str, keys: list[str], args: Sequence[Any]
     ) -> tuple[Any, int]:
-        by_sha, by_source, wait_call = self._calls(sha, source, keys, args)
-        side = [("EVALSHA", s, len(k), *k, *a) for s, _, k, a in beside]
+        by_sha, by_source, wait = self._calls(sha, source, keys, args)
         for call in (by_sha, by_source):
             pipe = self.client.pipeline(transaction=False)
             pipe.execute_command(*call)
-            for command in side:
-                pipe.execute_command(*command)
-            if wait:
-                pipe.execute_command(*wait_call)
-            results = await pipe.execute(raise_on_error=False)
-            reply, acks = results[0], (results[-1] if wait else 0)
-            if side:
-                answers = results[1 : 1 + len(side)]
-                unloaded = [c for c, r in zip(beside, answers, strict=True) if _failed(r)]
-                if unloaded:
-                    await self._each(unloaded)  # not loaded on this server yet: by source
-                side = []  # sent: a re-send of the main script goes alone
+            pipe.execute_command(*wait)
+            reply, acks = await pipe.execute(raise_on_error=False)
             if isinstance(reply, NoScriptError) and call is by_sha:
                 continue  # a restarted or new master: send the source once
             return _pair(reply, acks)
@@ -296,12 +253,6 @@ class Topology:
                 return "master change in progress"
             return "ok"
         return "no sentinel answered"
-
-
-def _failed(result: Any) -> bool:
-    if isinstance(result, Exception) and not isinstance(result, NoScriptError):
-        _log.warning("redis_side_script_failed", error=type(result).__name__)
-    return isinstance(result, NoScriptError)
 
 
 def _pair(reply: Any, acks: Any) -> tuple[Any, int]:

@@ -14,9 +14,10 @@ from typing import NamedTuple
 import msgspec
 from redis.asyncio.cluster import RedisCluster
 
+from gateway.infra import record_scripts as lua
 from gateway.infra.batching import KeyBatcher
-from gateway.infra.records import Records, digest
-from gateway.infra.redis_topology import ScriptCall, Topology, connect, guarded
+from gateway.infra.records import BalanceDrop, Records, digest
+from gateway.infra.redis_topology import Topology, connect, guarded
 
 
 class RateDecision(msgspec.Struct):
@@ -86,11 +87,6 @@ return stored
 """
 
 # KEYS[1] balance, KEYS[2] its "changed at" mark; ARGV now_ms, keep_ms
-_DROP_AND_MARK = """
-redis.call('DEL', KEYS[1])
-redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
-return 1
-"""
 
 _cached_balance = msgspec.msgpack.Decoder(CachedBalance)
 _msgpack = msgspec.msgpack.Encoder()
@@ -108,7 +104,6 @@ class Store:
         self._compare_and_delete = client.register_script(_COMPARE_AND_DELETE)
         self._gcra = client.register_script(_GCRA)
         self._put_unless_changed = client.register_script(_PUT_UNLESS_CHANGED)
-        self._drop_and_mark = client.register_script(_DROP_AND_MARK)
         self._balances: KeyBatcher[str, bytes | None] = KeyBatcher(self._mget)
         self._balance_puts: KeyBatcher[_Put, int] = KeyBatcher(self._put_many)
 
@@ -209,15 +204,19 @@ class Store:
     @guarded
     async def drop_balance(self, program: str, member_id: str, keep_ms: int = 60_000) -> None:
         """Forget the cached balance and note when the member changed (for racing reads)."""
-        _, _, keys, args = self.drop_balance_call(program, member_id, keep_ms)
-        await self._drop_and_mark(keys=list(keys), args=list(args))
+        drop = self.balance_drop(program, member_id, keep_ms)
+        await self.topology.script(
+            lua.DROP_AND_MARK.sha,
+            lua.DROP_AND_MARK.source,
+            [drop.balance, drop.changed],
+            [int(time.time() * 1000), keep_ms],
+        )
 
-    def drop_balance_call(self, program: str, member_id: str, keep_ms: int = 60_000) -> ScriptCall:
-        """:meth:`drop_balance` as a script call, to ride in another call's round trip (the
-        settle of the write that changed the member: ``Records.complete(beside=...)``)."""
+    def balance_drop(self, program: str, member_id: str, keep_ms: int = 60_000) -> BalanceDrop:
+        """:meth:`drop_balance` for a write's settle to do in the same call
+        (``Records.complete(drops=...)``)."""
         key = self.balance_key(program, member_id)
-        keys = [key, key + ":changed"]
-        return self._drop_and_mark.sha, _DROP_AND_MARK, keys, [int(time.time() * 1000), keep_ms]
+        return BalanceDrop(key, key + ":changed", keep_ms)
 
     # -- upstream OAuth tokens (shared by every replica) ----------------------------------
     def token_key(self, program: str) -> str:

@@ -41,8 +41,14 @@ from gateway.domain.errors import (
     ServiceUnavailable,
 )
 from gateway.infra import metrics
-from gateway.infra.records import UNKNOWN_PLACEHOLDER, Records, StoredResponse, Taken
-from gateway.infra.redis_topology import NotReplicated, ScriptCall
+from gateway.infra.records import (
+    UNKNOWN_PLACEHOLDER,
+    BalanceDrop,
+    Records,
+    StoredResponse,
+    Taken,
+)
+from gateway.infra.redis_topology import NotReplicated
 from gateway.settings import IdempotencySettings
 
 _log = structlog.get_logger("gateway.idempotency")
@@ -138,23 +144,23 @@ class Attempt:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def settle(self, response: StoredResponse, beside: Sequence[ScriptCall] = ()) -> None:
-        """Store the definite answer; ``beside``: scripts sent in the same round trip (the
+    async def settle(self, response: StoredResponse, drops: Sequence[BalanceDrop] = ()) -> None:
+        """Store the definite answer; ``drops``: scripts sent in the same round trip (the
         cached balances the write changed)."""
-        await self._end("completed", response, beside)
+        await self._end("completed", response, drops)
 
     def resolved(self, result: str) -> None:
         """Count and log how this key's unknown outcome ended."""
         self._service.resolved(result, self)
 
-    async def unknown(self, beside: Sequence[ScriptCall] = ()) -> None:
+    async def unknown(self, drops: Sequence[BalanceDrop] = ()) -> None:
         """This attempt may have reached the provider and its outcome is not known: keep
         the key, and have the reconciler look at it after the first interval."""
         metrics.child(metrics.IDEMPOTENCY, "unknown").inc()
-        await self._end("unknown", UNKNOWN_PLACEHOLDER, beside)
+        await self._end("unknown", UNKNOWN_PLACEHOLDER, drops)
 
     async def unresolved(
-        self, at_least_ms: int = 0, *, checked: bool = True, beside: Sequence[ScriptCall] = ()
+        self, at_least_ms: int = 0, *, checked: bool = True, drops: Sequence[BalanceDrop] = ()
     ) -> int:
         """A recovered key whose earlier attempt is still in question; nothing was sent
         now. Returns when to look again (ms; -1: the reconciler gave up on it)."""
@@ -168,7 +174,7 @@ class Attempt:
                 delay = svc.max_interval_ms
         try:
             await svc.records.unresolved(
-                self.record, self.owner, delay, self.summary, checked=checked, beside=beside
+                self.record, self.owner, delay, self.summary, checked=checked, drops=drops
             )
         except RedisError as exc:  # the lease runs out and the key is taken over again
             _count_failure("settle", exc)
@@ -195,30 +201,30 @@ class Attempt:
             _log.warning("idempotency_release_failed", error=type(exc).__name__)
 
     async def _end(
-        self, state: str, response: StoredResponse, beside: Sequence[ScriptCall] = ()
+        self, state: str, response: StoredResponse, drops: Sequence[BalanceDrop] = ()
     ) -> None:
         self.ended = True
         for attempt in range(1, SETTLE_ATTEMPTS + 1):
-            if await self._save(state, response, beside):
+            if await self._save(state, response, drops):
                 return
             if attempt < SETTLE_ATTEMPTS:
                 await asyncio.sleep(SETTLE_PAUSE_SECONDS * attempt)
         # The answer goes out now; the claim (durable) keeps protecting the key meanwhile.
-        self._service._later(self._save_later(state, response, beside))
+        self._service._later(self._save_later(state, response, drops))
 
     async def _save(
-        self, state: str, response: StoredResponse, beside: Sequence[ScriptCall] = ()
+        self, state: str, response: StoredResponse, drops: Sequence[BalanceDrop] = ()
     ) -> bool:
         """One try; ``False`` when Redis could not make it durable."""
         svc = self._service
         try:
             if state == "completed":
                 kept = await svc.records.complete(
-                    self.record, self.owner, response, svc.retention_ms, beside
+                    self.record, self.owner, response, svc.retention_ms, drops
                 )
             else:
                 kept = await svc.records.mark_unknown(
-                    self.record, self.owner, response, svc.first_check_ms, self.summary, beside
+                    self.record, self.owner, response, svc.first_check_ms, self.summary, drops
                 )
         except RedisError as exc:
             _count_failure("settle", exc)
@@ -229,13 +235,13 @@ class Attempt:
         return True
 
     async def _save_later(
-        self, state: str, response: StoredResponse, beside: Sequence[ScriptCall] = ()
+        self, state: str, response: StoredResponse, drops: Sequence[BalanceDrop] = ()
     ) -> None:
         loop = asyncio.get_running_loop()
         give_up = loop.time() + SETTLE_LATER_SECONDS
         while loop.time() < give_up:
             await asyncio.sleep(SETTLE_LATER_PAUSE_SECONDS)
-            if await self._save(state, response, beside):
+            if await self._save(state, response, drops):
                 _log.warning("idempotency_record_saved_late", state=state)
                 return
         # A retry of this key finds the claim and looks the write up upstream instead of

@@ -53,7 +53,7 @@ from gateway.domain.commands import (
 )
 from gateway.domain.errors import GatewayError, UpstreamOutcomeUnknown, UpstreamUnavailable
 from gateway.domain.models import Member, Redemption, Transaction
-from gateway.infra.redis_topology import ScriptCall
+from gateway.infra.records import BalanceDrop
 from gateway.services.balances import BalanceService
 from gateway.settings import ReconcileSettings
 
@@ -198,12 +198,12 @@ class WriteService:
             raise ProvablyAbsent
         return None
 
-    def drops(self, ctx: WriteContext) -> list[ScriptCall]:
-        """The drops of the cached balances the write may have changed (``ctx.changed``), as
-        script calls for the caller to send beside the record's settle (one round trip)."""
+    def drops(self, ctx: WriteContext) -> list[BalanceDrop]:
+        """The cached balances the write may have changed (``ctx.changed``), for the caller
+        to drop in the record's settle (one Redis call after the provider call, not two)."""
         changed, ctx.changed = ctx.changed, []
         store = self.balances.store
-        return [store.drop_balance_call(p, m) for p, m in dict.fromkeys(changed)]
+        return [store.balance_drop(p, m) for p, m in dict.fromkeys(changed)]
 
     async def flush(self, ctx: WriteContext) -> None:
         """Drop them now, one after another (the reconciler, off any caller's path); never

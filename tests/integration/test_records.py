@@ -241,3 +241,43 @@ def test_the_reconciler_takes_due_records_once_and_holds_them(master: RedisProce
         await records.topology.aclose()
 
     run(scenario())
+
+
+def test_a_settle_drops_the_balances_its_write_changed_in_the_same_call(
+    master: RedisProcess,
+) -> None:
+    """One script call: the record settles and the cached balance goes, with its change
+    marked (a read that started before must not put the old balance back) — also when
+    another attempt owns the record by now (the provider call happened either way)."""
+    from gateway.infra.records import BalanceDrop
+
+    async def scenario() -> None:
+        records = records_on(master.url)
+        client = records.topology.client
+        drop = BalanceDrop("t:bal:{p:m}", "t:bal:{p:m}:changed", 60_000)
+        await client.set(drop.balance, b"old")
+        key = records.key("c", "earn")
+        await records.claim(key, "fp", "owner-1", **TIMES)
+        before = int(time.time() * 1000)
+        assert await records.complete(key, "owner-1", ANSWER, 60_000, drops=[drop])
+        assert await client.get(drop.balance) is None
+        changed = int(await client.get(drop.changed))
+        assert before <= changed <= int(time.time() * 1000)
+        assert 0 < await client.pttl(drop.changed) <= 60_000
+        done = await records.claim(key, "fp", "owner-2", **TIMES)
+        assert (done.state, done.response) == ("completed", ANSWER)
+        # fenced out, yet the balance is dropped
+        other = records.key("c", "taken-over")
+        await records.claim(other, "fp", "owner-1", **TIMES)
+        await client.set(drop.balance, b"old")
+        assert not await records.complete(other, "not-the-owner", ANSWER, 60_000, drops=[drop])
+        assert await client.get(drop.balance) is None
+        # an unknown outcome drops too (the write may have applied)
+        third = records.key("c", "lost")
+        await records.claim(third, "fp", "owner-1", **TIMES)
+        await client.set(drop.balance, b"old")
+        assert await records.mark_unknown(third, "owner-1", ANSWER, 1000, "p/earn", drops=[drop])
+        assert await client.get(drop.balance) is None
+        await records.topology.aclose()
+
+    run(scenario())
