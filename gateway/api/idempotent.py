@@ -121,7 +121,7 @@ async def run_write(
 
 async def _failed(attempt: Attempt, exc: Exception, drops: list[BalanceDrop]) -> Response[Any]:
     """Settle the record after a failed write; ``drops``: the cached balances it may have
-    changed, sent in the same round trip (not for a write that was never sent)."""
+    changed, dropped by the same call (not for a write that was never sent)."""
     error = translate(exc)
     if not isinstance(exc, GatewayError | HTTPException):
         # A defect of ours, possibly after the provider applied the write: keep the key

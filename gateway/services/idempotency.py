@@ -145,8 +145,8 @@ class Attempt:
                 await task
 
     async def settle(self, response: StoredResponse, drops: Sequence[BalanceDrop] = ()) -> None:
-        """Store the definite answer; ``drops``: scripts sent in the same round trip (the
-        cached balances the write changed)."""
+        """Store the definite answer; ``drops``: the cached balances the write changed,
+        dropped by the same call (``Records.complete``)."""
         await self._end("completed", response, drops)
 
     def resolved(self, result: str) -> None:

@@ -92,9 +92,9 @@ class WriteContext(msgspec.Struct, kw_only=True):
     reconciling: bool = False
     #: set by the lookup: ``found`` (the write was applied) or ``absent`` (it was not)
     resolution: str | None = None
-    #: (program, member) whose cached balance the write may have changed: dropped by
-    #: :meth:`Writes.flush`, which the caller runs beside the record's settle (one round
-    #: trip after the provider call instead of two)
+    #: (program, member) whose cached balance the write may have changed: the caller drops
+    #: them in the record's settle (:meth:`WriteService.drops`: one Redis call after the
+    #: provider call instead of two) or at once (:meth:`WriteService.flush`)
     changed: list[tuple[str, str]] = msgspec.field(default_factory=list)
 
     @property
