@@ -4,9 +4,11 @@
     uv run python bench/run.py --quick    # shorter runs, 20k requests for the RSS check
 
 Starts the CP Extender simulator (uvicorn, own process), an embedded Redis on TCP, nginx as a
-plain keep-alive reverse proxy to the simulator (when installed) and ``gateway serve`` with
-production settings, drives each with wrk (or a Python asyncio+httpx generator when wrk is
-missing), prints a table and the issue's ratios, and writes bench/results/latest.json.
+plain keep-alive reverse proxy to the simulator (when installed), the minimal Python hop (the
+floor: one pooled upstream call on the gateway's server and transport, bench/servers.py
+floor_app) and ``gateway serve`` with production settings, drives each with wrk (or a Python
+asyncio+httpx generator when wrk is missing), prints a table and the issue's ratios, and
+writes bench/results/latest.json.
 Everything it started is stopped at the end, on error and on Ctrl+C.
 """
 
@@ -60,12 +62,15 @@ from benchlib import (
 )
 from servers import EARN_MEMBER, POOL_FIRST, POOL_SIZE, READ_MEMBER
 
-#: the gateway's pass-through read at c=1 (interleaved with the two baselines)
+#: the gateway's pass-through read at c=1 (interleaved with the baselines)
 PASS_THROUGH = "e. gateway uncached balance"
+#: the floor a Python hop can reach on the gateway's server and upstream client
+FLOOR = "p. Python hop -> simulator"
 #: c=32 throughput ratios measured again in alternating rounds: numerator, denominator
 PAIRED = {
     "cached_over_bare_rps": ("d. gateway cached balance", "c. gateway /healthz"),
     "passthrough_over_nginx_rps": ("e2. uncached, 1000 members", "b. nginx -> simulator"),
+    "passthrough_over_floor_rps": ("e2. uncached, 1000 members", FLOOR),
 }
 
 TARGETS = {
@@ -79,6 +84,21 @@ TARGETS = {
         "pass-through rps, 1000 members / nginx rps (c=32)",
         ">=",
         0.30,
+    ),
+    "passthrough_added_latency_vs_floor": (
+        "pass-through added p50 / Python hop added p50 (c=1)",
+        "<=",
+        1.5,
+    ),
+    "passthrough_over_floor_rps": (
+        "pass-through rps, 1000 members / Python hop rps (c=32)",
+        ">=",
+        0.8,
+    ),
+    "earn_cpu_over_passthrough_cpu": (
+        "earn CPU / pass-through read CPU, 1000 members (c=32)",
+        "<=",
+        1.5,
     ),
     "redis_commands_per_cached_read": ("Redis commands per cached read", "<=", 2.0),
     "rss_growth_pct": ("gateway RSS growth over the cached-read run (%)", "<", 10.0),
@@ -263,6 +283,32 @@ class Bench:
             self.notes.append("nginx not installed (or --no-nginx): no nginx baseline")
             self.log("nginx       not used")
 
+        floor_port = free_port()
+        self.floor_url = f"http://127.0.0.1:{floor_port}"
+        floor_log = self.tmp / "floor.log"
+        serve_floor = (
+            "from gateway import serving; from gateway.http_limits import uvicorn_options; "
+            "from gateway.settings import ServerSettings; "
+            f"serving.run('servers:floor_app', '127.0.0.1', {floor_port}, {self.args.workers}, "
+            "factory=True, **uvicorn_options(ServerSettings()))"
+        )
+        floor = self.procs.spawn(
+            "floor",
+            [sys.executable, "-c", serve_floor],
+            log=floor_log,
+            env={
+                **os.environ,
+                "PYTHONPATH": str(BENCH_DIR),
+                "BENCH_FLOOR_UPSTREAM": self.sim_url,
+            },
+            cwd=REPO_DIR,
+        )
+        wait_http(self.floor_url + "/", proc=floor, log=floor_log, timeout=60)
+        self.log(
+            f"Python hop  {self.floor_url} -> simulator (gateway.serving, {self.args.workers} "
+            "workers, the gateway's upstream transport, nothing else)"
+        )
+
         gw_port = free_port()
         self.gw_url = f"http://127.0.0.1:{gw_port}"
         config = self.tmp / "gateway.yaml"
@@ -308,6 +354,7 @@ class Bench:
                 if self.nginx_url
                 else None
             ),
+            FLOOR: Load(self.floor_url + "/"),
             "c. gateway /healthz": Load(self.gw_url + "/healthz"),
             "d. gateway cached balance": Load(self.balance_url, headers=self.gw_headers),
             "e. gateway uncached balance": Load(
@@ -361,7 +408,7 @@ class Bench:
         # between two runs on a 2-core machine: measure them, and the gateway's pass-through
         # read the latency ratio compares with them, in alternating 1 s rounds and keep the
         # median of each (below). Everything else: warm-up, c=1, c=32.
-        baselines = [n for n in ("a. simulator direct", "b. nginx -> simulator") if loads[n]]
+        baselines = [n for n in ("a. simulator direct", "b. nginx -> simulator", FLOOR) if loads[n]]
         interleaved = [*baselines, PASS_THROUGH]
         for name in interleaved:
             load = loads[name]
@@ -667,6 +714,25 @@ class Bench:
         out["uncached_one_member_over_nginx_rps"] = (
             unc32.rps / nginx32.rps if unc32 and nginx32 else None
         )
+        floor1 = self.c1_rounds.get(FLOOR)
+        floor_added = floor1.p50_ms - direct1.p50_ms if floor1 and direct1 else None
+        out["floor_added_p50_ms"] = floor_added
+        out["passthrough_added_latency_vs_floor"] = (
+            gw_added / max(floor_added, NGINX_ADDED_FLOOR_MS)
+            if gw_added is not None and floor_added is not None
+            else None
+        )
+        floor32 = get(FLOOR, 32)
+        out["passthrough_over_floor_rps_table"] = (
+            spread32.rps / floor32.rps if spread32 and floor32 else None
+        )
+        out["passthrough_over_floor_rps"] = self._paired("passthrough_over_floor_rps")
+        earn32 = get("f. gateway earn (Idempotency-Key)", 32)
+        out["earn_cpu_over_passthrough_cpu"] = (
+            earn32.cpu_us_per_request / spread32.cpu_us_per_request
+            if earn32 and spread32 and earn32.cpu_us_per_request and spread32.cpu_us_per_request
+            else None
+        )
         out["redis_commands_per_cached_read"] = redis_stats.get("per_read")
         out["rss_growth_pct"] = rss.get("growth_pct")
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in out.items()}
@@ -710,14 +776,16 @@ class Bench:
             print(f"{label:<52}{fmt_ratio(value):>8}  {goal:<8}{verdict(key, value)}")
         print(
             f"  (pass-through added p50 {fmt_ratio(ratios['passthrough_added_p50_ms'])} ms vs "
-            f"nginx added p50 {fmt_ratio(ratios['nginx_added_p50_ms'])} ms; cached/bare at c=1: "
+            f"nginx added p50 {fmt_ratio(ratios['nginx_added_p50_ms'])} ms vs the Python hop's "
+            f"{fmt_ratio(ratios['floor_added_p50_ms'])} ms; cached/bare at c=1: "
             f"{fmt_ratio(ratios['cached_over_bare_rps_c1'])}; uncached one-member rps / nginx "
             f"at c=32: {fmt_ratio(ratios['uncached_one_member_over_nginx_rps'])})"
         )
         print(
             f"  (c=32 ratios are medians of {self.args.rounds} alternating 1 s rounds; from the "
             f"table's rows: cached/bare {fmt_ratio(ratios['cached_over_bare_rps_table'])}, "
-            f"pass-through/nginx {fmt_ratio(ratios['passthrough_over_nginx_rps_table'])})"
+            f"pass-through/nginx {fmt_ratio(ratios['passthrough_over_nginx_rps_table'])}, "
+            f"pass-through/Python hop {fmt_ratio(ratios['passthrough_over_floor_rps_table'])})"
         )
         for note in self.notes:
             print(f"note: {note}")

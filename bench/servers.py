@@ -53,3 +53,40 @@ def cp_app() -> Any:
 def cp_app_slow() -> Any:
     """``cp_app`` with ``BENCH_CP_LATENCY_MS`` added to every answer (bench/pool_latency.py)."""
     return cp_app()
+
+
+def floor_app() -> Any:
+    """The floor a Python hop on this stack can reach: one pooled upstream GET per request
+    through the gateway's own upstream transport, its body answered as is, nothing else (no
+    routing, no auth, no Redis). bench/run.py serves it with the gateway's server
+    (``gateway.serving.run`` with the gateway's connection limits) and as many workers."""
+    import httpx
+    from gateway.connectors.transport import UpstreamTransport
+
+    upstream = os.environ["BENCH_FLOOR_UPSTREAM"] + f"/Loyalty/{READ_MEMBER}/BalanceCheck"
+    headers = [("Authorization", f"Bearer {CP_TOKEN}")]
+    answer_headers = [(b"content-type", b"application/json")]
+    transport: UpstreamTransport | None = None
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        nonlocal transport
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+                    transport = UpstreamTransport(limits=limits, trust_env=False)
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    if transport is not None:
+                        await transport.aclose()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        assert transport is not None
+        response = await transport.send(
+            "GET", upstream, headers, None, connect=2.0, read=5.0, pool=2.0
+        )
+        await send({"type": "http.response.start", "status": 200, "headers": answer_headers})
+        await send({"type": "http.response.body", "body": response.content})
+
+    return app

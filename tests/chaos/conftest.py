@@ -59,6 +59,11 @@ def world() -> Iterator[World]:
 
 @pytest.fixture
 def root() -> Iterator[Path]:
+    """The experiment's directory (its gateways' logs); kept when ``LG_CHAOS_KEEP`` is set,
+    to read after a failure."""
+    if os.environ.get("LG_CHAOS_KEEP"):
+        yield Path(tempfile.mkdtemp(prefix="lg-chaos-"))
+        return
     with tempfile.TemporaryDirectory(prefix="lg-chaos-") as path:
         yield Path(path)
 
