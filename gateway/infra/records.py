@@ -16,7 +16,7 @@ looks the write up upstream before sending it. A gateway starting against a Redi
 the marker writes it as 0 (nothing to suspect): a first start is not a loss.
 
 *The reconcile schedule* (``due`` and ``unknown``, see record_scripts.py) is advisory: it
-tells the reconciler where to look. On Cluster its updates run drops the record scripts
+tells the reconciler where to look. On Cluster its updates run beside the record scripts
 and a failed one is logged and counted, never fatal: a caller's retry still resolves the key.
 """
 
@@ -143,7 +143,7 @@ class Records:
     async def _with_side(
         self, call: Awaitable[Any], record: str, op: str, delay_ms: int = 0, summary: str = ""
     ) -> Any:
-        """On Cluster, the schedule update drops the record script (same round trip)."""
+        """On Cluster, the schedule update beside the record script (same round trip)."""
         if not self.topology.is_cluster:
             return await call
         side: Awaitable[Any] = self.topology.script(
@@ -164,7 +164,7 @@ class Records:
     @guarded
     async def mark_fresh(self) -> None:
         """At start-up: a Redis without the epoch marker is new to the gateway (0 = no loss
-        to suspect). Not on Cluster, where one key cannot sit drops every record."""
+        to suspect). Not on Cluster, where one key cannot sit beside every record."""
         if not self.topology.is_cluster:
             await self.topology.client.set(self.epoch_key, 0, nx=True)
 
@@ -180,7 +180,7 @@ class Records:
         job: bytes = b"",
     ) -> Claim:
         args = [fingerprint, owner, lease_ms, retention_ms, suspect_ms, job]
-        # the epoch marker and the schedule drops the record, except on Cluster
+        # the epoch marker and the schedule beside the record, except on Cluster
         extra = () if self.topology.is_cluster else (self.epoch_key, *self._inline)
         call = self.topology.fenced(lua.CLAIM.sha, lua.CLAIM.source, record, args, extra_keys=extra)
         reply = await self._with_side(call, record, "claim", lease_ms)
@@ -233,8 +233,8 @@ class Records:
         retention_ms: int,
         drops: Sequence[BalanceDrop] = (),
     ) -> bool:
-        """``drops``: scripts sent in the same round trip (the balances the write changed;
-        see ``Topology.fenced``)."""
+        """``drops``: the cached balances the write changed, dropped by the same FINISH
+        call (on Cluster, where they live in other slots, at the same time)."""
         # On Cluster the schedule entry is left for the reconciler to drop (it finds the
         # record completed): nothing more on the request's path.
         finish = self._finish(record, owner, "completed", response, retention_ms, drops=drops)
